@@ -1,0 +1,179 @@
+// movie_recs_quality: offline quality of the movie_recs model on a MovieLens-style ratings CSV
+// (userId,movieId,rating,timestamp with a header line), on the protocol the README describes:
+// per user the latest share of ratings is held out, the model trains on the rest, and every user
+// with a relevant held-out rating gets n recommendations. Prints precision, recall and NDCG at n
+// for the model (one row per seed and their mean) and for a most-rated baseline.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "core/metrics.hpp"
+#include "core/model.hpp"
+#include "core/recommend.hpp"
+
+using namespace movie_recs::core;
+
+namespace {
+
+struct Options {
+    std::string csv;
+    std::vector<std::uint64_t> seeds{1, 2, 3};
+    int n = 10;
+    double holdout = 0.2;
+    double threshold = 4.0;
+    ModelParams model;
+};
+
+[[noreturn]] void usage(const char* msg) {
+    std::fprintf(stderr,
+                 "error: %s\nusage: movie_recs_quality [--seeds 1,2,3] [--n 10] [--holdout 0.2]\n"
+                 "  [--threshold 4] [--k K] [--vectors presence|centered|raw] [--soft-clusters M]\n"
+                 "  [--temperature T] [--shrinkage S] [--list-length L] [--threads N]\n"
+                 "  [--max-iterations I] [--tolerance X] RATINGS.csv\n",
+                 msg);
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+            return argv[++i];
+        };
+        if (a == "--seeds") {
+            o.seeds.clear();
+            std::stringstream ss(value());
+            for (std::string s; std::getline(ss, s, ',');) o.seeds.push_back(std::stoull(s));
+        } else if (a == "--n") o.n = std::stoi(value());
+        else if (a == "--holdout") o.holdout = std::stod(value());
+        else if (a == "--threshold") o.threshold = std::stod(value());
+        else if (a == "--k") o.model.kmeans.k = std::stoi(value());
+        else if (a == "--vectors") {
+            if (!parse_user_vector(value(), &o.model.vectors)) usage("unknown --vectors");
+        } else if (a == "--soft-clusters") o.model.soft_clusters = std::stoi(value());
+        else if (a == "--temperature") o.model.temperature = std::stod(value());
+        else if (a == "--shrinkage") o.model.shrinkage = std::stod(value());
+        else if (a == "--list-length") o.model.list_length = std::stoi(value());
+        else if (a == "--threads") o.model.kmeans.threads = std::stoi(value());
+        else if (a == "--max-iterations") o.model.kmeans.max_iterations = std::stoi(value());
+        else if (a == "--tolerance") o.model.kmeans.tolerance = std::stod(value());
+        else if (!a.empty() && a[0] == '-') usage(("unknown option " + a).c_str());
+        else o.csv = a;
+    }
+    if (o.csv.empty()) usage("no ratings file");
+    return o;
+}
+
+std::vector<TimedRating> read_csv(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) usage(("cannot open " + path).c_str());
+    std::vector<TimedRating> out;
+    std::string line;
+    std::getline(in, line);  // header
+    long lineno = 1;
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (line.empty()) continue;
+        TimedRating r{};
+        char* p = line.data();
+        char* end = nullptr;
+        r.user_id = std::strtoll(p, &end, 10);
+        if (*end != ',') usage(("bad line " + std::to_string(lineno)).c_str());
+        r.movie_id = std::strtoll(end + 1, &end, 10);
+        if (*end != ',') usage(("bad line " + std::to_string(lineno)).c_str());
+        r.rating = std::strtod(end + 1, &end);
+        if (*end != ',') usage(("bad line " + std::to_string(lineno)).c_str());
+        r.time = std::strtoll(end + 1, &end, 10);
+        out.push_back(r);
+    }
+    return out;
+}
+
+void print_row(const char* method, const std::string& seed, const RankingMetrics& m, double secs) {
+    std::printf("%-12s %-6s %9.4f %9.4f %9.4f %9.4f %6lld %8.3f\n", method, seed.c_str(),
+                m.precision, m.recall, m.ndcg, m.coverage, static_cast<long long>(m.users), secs);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o = parse(argc, argv);
+    try {
+        std::vector<RatingTriple> train, test;
+        split_holdout(read_csv(o.csv), o.holdout, &train, &test);
+        std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> relevant;
+        for (const auto& t : test)
+            if (t.rating >= o.threshold) relevant[t.user_id].insert(t.movie_id);
+        std::map<std::int64_t, std::vector<std::int64_t>> seen;
+        for (const auto& t : train) seen[t.user_id].push_back(t.movie_id);
+
+        std::vector<RatingTriple> copy = train;
+        const RatingMatrix matrix = RatingMatrix::build(copy.data(), copy.size());
+        std::printf("ratings: %zu train, %zu test; users %lld, movies %lld; evaluated users %zu; "
+                    "n=%d, relevant = rating >= %.1f\n",
+                    train.size(), test.size(), static_cast<long long>(matrix.users()),
+                    static_cast<long long>(matrix.movies()), relevant.size(), o.n, o.threshold);
+        std::printf("model: k=%d vectors=%s soft_clusters=%d temperature=%g shrinkage=%g "
+                    "list_length=%d\n",
+                    o.model.kmeans.k, to_string(o.model.vectors), o.model.soft_clusters,
+                    o.model.temperature, o.model.shrinkage, o.model.list_length);
+        std::printf("%-12s %-6s %9s %9s %9s %9s %6s %8s\n", "method", "seed", "precision",
+                    "recall", "ndcg", "coverage", "users", "seconds");
+
+        auto evaluate = [&](const Model& model, bool baseline) {
+            const ServingModel serving(model);
+            MetricsAccumulator acc(o.n);
+            for (const auto& [user, rel] : relevant) {
+                const auto row = matrix.user_index(user);
+                const auto it = seen.find(user);
+                std::vector<std::int64_t> s = it == seen.end() ? std::vector<std::int64_t>{} : it->second;
+                const int width = (baseline || row < 0) ? 0 : model.soft_width;
+                const std::int32_t* cl = width ? &model.soft_cluster[static_cast<std::size_t>(row * width)] : nullptr;
+                const float* w = width ? &model.soft_weight[static_cast<std::size_t>(row * width)] : nullptr;
+                std::vector<std::int64_t> ids;
+                for (const auto& r : serving.recommend(cl, w, width, std::move(s), o.n))
+                    ids.push_back(r.movie_id);
+                acc.add(ids, rel);
+            }
+            return acc.result(matrix.movies());
+        };
+
+        RankingMetrics mean;
+        bool baseline_done = false;
+        for (auto seed : o.seeds) {
+            ModelParams p = o.model;
+            p.kmeans.seed = seed;
+            const auto t0 = std::chrono::steady_clock::now();
+            const Model model = train_model(matrix, p);
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (!baseline_done) {
+                print_row("most-rated", "-", evaluate(model, true), 0);
+                baseline_done = true;
+            }
+            const RankingMetrics m = evaluate(model, false);
+            print_row("kmeans", std::to_string(seed), m, secs);
+            mean.precision += m.precision / static_cast<double>(o.seeds.size());
+            mean.recall += m.recall / static_cast<double>(o.seeds.size());
+            mean.ndcg += m.ndcg / static_cast<double>(o.seeds.size());
+            mean.coverage += m.coverage / static_cast<double>(o.seeds.size());
+            mean.users = m.users;
+        }
+        print_row("kmeans", "mean", mean, 0);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
