@@ -52,17 +52,33 @@ public:
 private:
     void fill_user();
     DemoParams p_;
-    std::vector<double> movie_cdf_;     // Zipf popularity, cumulative
-    std::vector<int> movie_group_;      // each movie's taste group affinity
+    // The stream works on popularity ranks: rank r (0-based) has weight 1 / (r + 1), taste group
+    // r mod taste_groups, and is the movie by_rank_[r]. The most popular entries of each
+    // sampler (its head) are scanned exactly per draw, so re-drawing an already picked hit never
+    // happens; the tail is drawn from a CDF and a picked movie is rejected.
+    std::vector<double> movie_cdf_;  // Zipf popularity, cumulative over the ranks after the head
+    std::vector<int> movie_group_;   // each rank's taste group affinity
     std::int64_t user_ = 0;
     std::vector<DemoRating> pending_;
     std::size_t pos_ = 0;
-    std::vector<double> movie_bias_;                  // per-movie rating offset
-    std::vector<std::vector<std::int32_t>> group_movies_;  // movie indexes of each group
-    std::vector<std::vector<double>> group_cdf_;      // popularity CDF within each group
-    std::vector<std::uint32_t> picked_;               // user id that last picked each movie
-    std::vector<std::int32_t> picks_;                 // scratch: the current user's movies
-    std::vector<std::int64_t> times_;                 // scratch: the current user's timestamps
+    struct RankedMovie {
+        double bias;         // rating offset of the movie
+        std::int32_t index;  // movie index (id - 1)
+    };
+    std::vector<RankedMovie> by_rank_;            // the movie at each rank
+    std::vector<std::vector<double>> group_cdf_;  // group g: ranks g, g + G, ... after the head
+    // Guide tables over the CDFs: bucket j of 2^b equal slices of [0, total) holds the first
+    // CDF index a draw in that slice can hit, so a draw costs O(1) instead of a binary search.
+    struct Guide {
+        std::vector<std::int32_t> start;
+        int shift = 53;  // bucket = 53-bit draw >> shift
+    };
+    Guide movie_guide_;
+    std::vector<Guide> group_guide_;
+    std::vector<std::uint64_t> picked_;  // bitmap over ranks: the current user's picks
+    std::vector<std::int32_t> picks_;    // scratch: the current user's ranks
+    std::vector<double> means_;          // scratch: expected rating of each pick
+    std::vector<std::int64_t> times_;    // scratch: the current user's timestamps
 };
 
 }  // namespace movie_recs::core

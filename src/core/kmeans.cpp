@@ -50,8 +50,8 @@ void validate(const SparseRows& x, const KMeansParams& p) {
         throw Error(ErrorKind::TooFewUsers,
                     "k must not be greater than the number of users",
                     "k is " + std::to_string(p.k) + " but the ratings hold " +
-                        std::to_string(x.rows()) + " users",
-                    "choose a smaller k");
+                        std::to_string(x.rows()) + " users.",
+                    "Choose a k of at most " + std::to_string(x.rows()) + ".");
 }
 
 void cancel_if(const Hooks& hooks) {

@@ -37,10 +37,11 @@ RatingMatrix RatingMatrix::build(RatingTriple* triples, std::size_t n, const Hoo
         if (!std::isfinite(triples[i].rating))
             throw Error(ErrorKind::InvalidData,
                         "ratings must be finite numbers",
-                        "user " + std::to_string(triples[i].user_id) + " rated movie " +
+                        "User " + std::to_string(triples[i].user_id) + " rated movie " +
                             std::to_string(triples[i].movie_id) + " with " +
-                            (std::isnan(triples[i].rating) ? "NaN" : "an infinite value"),
-                        "remove or fix rows whose rating is NaN or Infinity");
+                            (std::isnan(triples[i].rating) ? "NaN." : "an infinite value."),
+                        "Fix or filter out the rows whose rating is NaN or Infinity, for example by "
+                        "training on a view.");
     }
     hooks.report({"matrix", 0, 3, 0, 0});
     // Sorting by (user, movie, rating) makes the merge of duplicates independent of input order.

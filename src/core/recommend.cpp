@@ -15,17 +15,44 @@ bool better(const ScoredMovie& a, const ScoredMovie& b) {
     return a.movie_id < b.movie_id;
 }
 
+constexpr std::uint8_t kCandidate = 1;
+constexpr std::uint8_t kSeen = 2;
+
 }  // namespace
 
 ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
                            std::vector<double> prior_weight, std::vector<ScoredMovie> popular)
-    : lists_(std::move(cluster_lists)), prior_(std::move(prior_weight)), popular_(std::move(popular)) {
-    if (prior_.size() != lists_.size())
-        throw Error(ErrorKind::Internal, "model has " + std::to_string(lists_.size()) +
-                                             " cluster lists but " + std::to_string(prior_.size()) +
-                                             " prior weights", {}, "Please report a bug.");
-    popularity_.reserve(popular_.size());
-    for (const auto& p : popular_) popularity_.emplace(p.movie_id, p.score);
+    : prior_(std::move(prior_weight)) {
+    if (prior_.size() != cluster_lists.size())
+        throw Error(ErrorKind::Internal,
+                    "model has " + std::to_string(cluster_lists.size()) + " cluster lists but " +
+                        std::to_string(prior_.size()) + " prior weights",
+                    {}, "Please report a bug.");
+    // Dense indexes for every listed movie, so serving works on arrays.
+    for (const auto& p : popular) ids_.push_back(p.movie_id);
+    for (const auto& list : cluster_lists)
+        for (const auto& s : list) ids_.push_back(s.movie_id);
+    std::sort(ids_.begin(), ids_.end());
+    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    index_.reserve(ids_.size());
+    for (std::size_t i = 0; i < ids_.size(); ++i)
+        index_.emplace(ids_[i], static_cast<std::int32_t>(i));
+    popularity_.assign(ids_.size(), 0.0);
+    for (const auto& p : popular) {
+        const auto at = index_.at(p.movie_id);
+        popularity_[static_cast<std::size_t>(at)] = p.score;
+        popular_.push_back(at);
+    }
+    lists_.resize(cluster_lists.size());
+    for (std::size_t c = 0; c < cluster_lists.size(); ++c) {
+        lists_[c].reserve(cluster_lists[c].size());
+        for (const auto& s : cluster_lists[c]) {
+            const auto at = index_.at(s.movie_id);
+            lists_[c].push_back({at, s.score - prior_[c] * popularity_[static_cast<std::size_t>(at)]});
+        }
+    }
+    acc_.assign(ids_.size(), 0.0);
+    mark_.assign(ids_.size(), 0);
 }
 
 ServingModel::ServingModel(const Model& m)
@@ -37,49 +64,56 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     if (n < 0 || n > kMaxRecommendations)
         throw Error(ErrorKind::InvalidParameter,
                     "n must be between 0 and " + std::to_string(kMaxRecommendations));
+    for (int i = 0; i < width; ++i)
+        if (clusters[i] < 0 || clusters[i] >= k())
+            throw Error(ErrorKind::Internal, "cluster " + std::to_string(clusters[i]) +
+                                                 " is not in the model",
+                        {}, "Please report a bug.");
     std::vector<ScoredMovie> out;
     if (n == 0) return out;
-    std::sort(seen.begin(), seen.end());
-    auto is_seen = [&](std::int64_t id) { return std::binary_search(seen.begin(), seen.end(), id); };
 
-    if (width <= 0) {
-        for (const auto& p : popular_) {
-            if (is_seen(p.movie_id)) continue;
-            out.push_back(p);
-            if (static_cast<int>(out.size()) == n) break;
-        }
-        return out;
+    touched_.clear();
+    for (auto id : seen) {
+        const auto it = index_.find(id);
+        if (it == index_.end()) continue;
+        if (mark_[static_cast<std::size_t>(it->second)] == 0) touched_.push_back(it->second);
+        mark_[static_cast<std::size_t>(it->second)] = kSeen;
     }
 
-    // score(m) = sum_c w_c score_c(m), where a movie missing from cluster c's list scores that
-    // cluster's prior share of its popularity: prior_c * popularity(m).
+    // score(m) = sum_c w_c score_c(m) = prior_mix * popularity(m) + sum_c w_c extra_c(m), where
+    // prior_mix = sum_c w_c prior_c and a movie missing from cluster c's list has extra_c = 0.
     double prior_mix = 0;
+    for (int i = 0; i < width; ++i)
+        prior_mix += static_cast<double>(weights[i]) * prior_[static_cast<std::size_t>(clusters[i])];
     for (int i = 0; i < width; ++i) {
-        const int c = clusters[i];
-        if (c < 0 || c >= k())
-            throw Error(ErrorKind::Internal, "cluster " + std::to_string(c) + " is not in the model",
-                        {}, "Please report a bug.");
-        prior_mix += static_cast<double>(weights[i]) * prior_[static_cast<std::size_t>(c)];
-    }
-    auto pop = [&](std::int64_t id) {
-        auto it = popularity_.find(id);
-        return it == popularity_.end() ? 0.0 : it->second;
-    };
-    std::unordered_map<std::int64_t, double> extra;  // sum_c w_c (score_c(m) - prior_c pop(m))
-    extra.reserve(static_cast<std::size_t>(width) * 64);
-    for (int i = 0; i < width; ++i) {
-        const auto c = static_cast<std::size_t>(clusters[i]);
         const double w = static_cast<double>(weights[i]);
-        for (const auto& s : lists_[c]) {
-            if (is_seen(s.movie_id)) continue;
-            extra[s.movie_id] += w * (s.score - prior_[c] * pop(s.movie_id));
+        for (const auto& e : lists_[static_cast<std::size_t>(clusters[i])]) {
+            const auto at = static_cast<std::size_t>(e.movie);
+            if (mark_[at] == kSeen) continue;
+            if (mark_[at] == 0) {
+                mark_[at] = kCandidate;
+                touched_.push_back(e.movie);
+            }
+            acc_[at] += w * e.extra;
         }
     }
-    for (const auto& p : popular_)
-        if (!is_seen(p.movie_id)) extra.emplace(p.movie_id, 0.0);
+    // The popular list completes the candidates (and is all an unknown user gets).
+    for (auto p : popular_) {
+        const auto at = static_cast<std::size_t>(p);
+        if (mark_[at] != 0) continue;
+        mark_[at] = kCandidate;
+        touched_.push_back(p);
+    }
 
-    out.reserve(extra.size());
-    for (const auto& [id, e] : extra) out.push_back({id, prior_mix * pop(id) + e});
+    out.reserve(touched_.size());
+    for (auto t : touched_) {
+        const auto at = static_cast<std::size_t>(t);
+        if (mark_[at] == kCandidate)
+            out.push_back({ids_[at], width > 0 ? prior_mix * popularity_[at] + acc_[at]
+                                                : popularity_[at]});
+        mark_[at] = 0;
+        acc_[at] = 0;
+    }
     const auto keep = std::min<std::size_t>(out.size(), static_cast<std::size_t>(n));
     std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(), better);
     out.resize(keep);

@@ -13,6 +13,7 @@ namespace movie_recs::core {
 constexpr int kMaxRecommendations = 1000;
 
 // The part of a model that serving needs, as loaded from the catalog.
+// Not thread-safe: recommend() reuses scratch buffers; use one instance per thread.
 class ServingModel {
 public:
     ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
@@ -29,10 +30,20 @@ public:
                                        int width, std::vector<std::int64_t> seen, int n) const;
 
 private:
-    std::vector<std::vector<ScoredMovie>> lists_;
+    struct Entry {
+        std::int32_t movie;  // dense index into ids_
+        double extra;        // score_c(m) - prior_c * popularity(m)
+    };
+    std::vector<std::int64_t> ids_;                       // every movie the model lists
+    std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> dense index
+    std::vector<double> popularity_;                      // per dense index, 0 if unlisted
+    std::vector<std::vector<Entry>> lists_;               // per cluster, best first
     std::vector<double> prior_;
-    std::vector<ScoredMovie> popular_;
-    std::unordered_map<std::int64_t, double> popularity_;
+    std::vector<std::int32_t> popular_;                   // dense indexes, most popular first
+    // Scratch, all zero between calls.
+    mutable std::vector<double> acc_;
+    mutable std::vector<std::uint8_t> mark_;  // 1 candidate, 2 seen
+    mutable std::vector<std::int32_t> touched_;
 };
 
 }  // namespace movie_recs::core

@@ -66,7 +66,7 @@ TEST(RatingMatrix, RejectsNanAndInfinityNamingTheRow) {
             FAIL() << "expected an error for " << bad;
         } catch (const Error& e) {
             EXPECT_EQ(e.kind(), ErrorKind::InvalidData);
-            EXPECT_NE(e.detail().find("user 7 rated movie 8"), std::string::npos) << e.detail();
+            EXPECT_NE(e.detail().find("User 7 rated movie 8"), std::string::npos) << e.detail();
         }
     }
 }

@@ -1,0 +1,46 @@
+// Module entry: PG_MODULE_MAGIC, _PG_init and the movie_recs.* settings.
+#include <algorithm>
+
+#include "core/kmeans.hpp"
+#include "pg/guard.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+extern "C" {
+PG_MODULE_MAGIC;
+PGDLLEXPORT void _PG_init(void);
+}
+
+namespace movie_recs::pg {
+
+int max_threads_setting = 0;
+bool progress_setting = false;
+
+namespace {
+constexpr int kMaxThreadsDefault = 0;  // 0 = follow max_parallel_maintenance_workers
+}
+
+int training_threads() {
+    int threads = max_threads_setting > 0 ? max_threads_setting : max_parallel_maintenance_workers;
+    return std::clamp(threads, 1, core::kMaxThreads);
+}
+
+}  // namespace movie_recs::pg
+
+void _PG_init(void) {
+    using namespace movie_recs;
+    DefineCustomIntVariable(
+        "movie_recs.max_threads", "Maximum number of threads train_movie_clusters() uses.",
+        "0 uses max_parallel_maintenance_workers (at least 1). The model does not depend on "
+        "the number of threads.",
+        &pg::max_threads_setting, pg::kMaxThreadsDefault, 0, core::kMaxThreads, PGC_USERSET, 0,
+        nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "movie_recs.progress", "Reports each k-means iteration of training as a NOTICE.",
+        "Progress is always logged at DEBUG1.", &pg::progress_setting, false, PGC_USERSET, 0,
+        nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("movie_recs");
+}
