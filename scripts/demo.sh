@@ -84,9 +84,9 @@ SELECT * FROM train_movie_clusters();
 \echo '--- 4. Top 5 recommendations for users 1, 2 and 3'
 SELECT u AS user_id, r.*, m.title
 FROM unnest(ARRAY[1, 2, 3]) AS u
-CROSS JOIN LATERAL recommend_movies(u, 5) WITH ORDINALITY AS r
+CROSS JOIN LATERAL recommend_movies(u, 5) AS r
 JOIN movies AS m USING (movie_id)
-ORDER BY u, r.ordinality;
+ORDER BY u, r.rank;
 
 \echo '--- 5. Size of each cluster of the active model'
 SELECT cluster_id, size
