@@ -7,7 +7,8 @@
 EXTENSION    = movie_recs
 MODULE_big   = movie_recs
 OBJS         = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*.cpp) $(wildcard src/core/*.cpp)))
-DATA         = sql/movie_recs--0.1.0.sql
+# The install script is assembled from sql/install/*.sql, one file per topic, in name order.
+DATA_built   = sql/movie_recs--0.1.0.sql
 REGRESS      = setup train recommend errors demo
 REGRESS_OPTS = --inputdir=.
 
@@ -30,6 +31,9 @@ EXTRA_CLEAN = src/pg/*.o src/core/*.o
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/movie_recs--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
 
 # Objects depend on the headers they may include (coarse but safe).
 $(OBJS): $(wildcard src/pg/*.hpp) $(wildcard src/core/*.hpp)

@@ -1,0 +1,14 @@
+-- ---------------------------------------------------------------------------------------------
+-- Privileges
+-- ---------------------------------------------------------------------------------------------
+
+REVOKE ALL ON ALL TABLES IN SCHEMA movie_recs FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA movie_recs FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.train_movie_clusters(regclass, integer, name, name, name, integer,
+                                                         double precision, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.recommend_movies(bigint, integer) FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA movie_recs TO PUBLIC;
+GRANT SELECT ON movie_recs.models, movie_recs.centroids, movie_recs.assignments,
+                movie_recs.cluster_movies, movie_recs.popular_movies TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.recommend_movies(bigint, integer) TO PUBLIC;
