@@ -17,6 +17,13 @@ enum class UserVector {
     Presence,  // 1 for every rated movie, then scaled to unit length (cosine geometry)
     Centered,  // rating minus the user's mean, then unit length
     Raw,       // the ratings as they are
+    Liked,     // 1 for every movie rated at least the user's mean, then unit length
+    Idf,       // presence weighted by log(users / raters of the movie), then unit length
+};
+// How a user's soft weights over their nearest clusters are computed (experiment knob).
+enum class SoftWeighting {
+    Distance,   // exp(-(d^2 - d_min^2) / T)
+    Posterior,  // Bernoulli mixture posterior of the user's movies, tempered by T x n_u
 };
 const char* to_string(UserVector v);
 bool parse_user_vector(const std::string& s, UserVector* out);
@@ -31,6 +38,13 @@ struct ModelParams {
     double temperature = 0.2;    // soft weight exp(-(d^2 - d_min^2) / temperature)
     double shrinkage = 10;       // pseudo-members pulling a cluster's scores to global popularity
     int list_length = 1000;      // movies kept per cluster list and in the popular list
+    // Experiment knobs (bench/quality), defaults = the plain model.
+    double member_exponent = 0;  // a member's count contribution is n_u^-member_exponent
+    bool soft_counts = false;    // members count in their soft clusters by soft weight
+    double disliked_weight = 1;  // contribution of a rating below the user's mean
+    double liked_margin = 0;     // liked = rating >= user's mean + margin
+    SoftWeighting soft_weighting = SoftWeighting::Distance;
+    int restarts = 1;            // k-means runs (seeds seed, seed+1, ...), lowest inertia kept
 };
 
 struct ScoredMovie {

@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/demo_data.hpp"
 #include "core/errors.hpp"
 #include "core/metrics.hpp"
 #include "core/model.hpp"
@@ -31,6 +32,11 @@ struct Options {
     int n = 10;
     double holdout = 0.2;
     double threshold = 4.0;
+    bool random_split = false;
+    std::uint64_t split_seed = 42;
+    // --demo USERS,MOVIES,SEED: the extension's demo data instead of a CSV.
+    bool demo = false;
+    DemoParams demo_params;
     ModelParams model;
 };
 
@@ -69,10 +75,32 @@ Options parse(int argc, char** argv) {
         else if (a == "--threads") o.model.kmeans.threads = std::stoi(value());
         else if (a == "--max-iterations") o.model.kmeans.max_iterations = std::stoi(value());
         else if (a == "--tolerance") o.model.kmeans.tolerance = std::stod(value());
+        else if (a == "--member-exponent") o.model.member_exponent = std::stod(value());
+        else if (a == "--soft-counts") o.model.soft_counts = std::stoi(value()) != 0;
+        else if (a == "--disliked-weight") o.model.disliked_weight = std::stod(value());
+        else if (a == "--posterior") o.model.soft_weighting = std::stoi(value()) ? SoftWeighting::Posterior : SoftWeighting::Distance;
+        else if (a == "--liked-margin") o.model.liked_margin = std::stod(value());
+        else if (a == "--restarts") o.model.restarts = std::stoi(value());
+        else if (a == "--split") {
+            const std::string v = value();
+            if (v != "time" && v != "random") usage("--split must be time or random");
+            o.random_split = v == "random";
+        } else if (a == "--split-seed") o.split_seed = std::stoull(value());
+        else if (a == "--demo") {
+            o.demo = true;
+            std::stringstream ss(value());
+            std::string part;
+            std::vector<std::int64_t> v;
+            while (std::getline(ss, part, ',')) v.push_back(std::stoll(part));
+            if (v.size() != 3) usage("--demo takes USERS,MOVIES,SEED");
+            o.demo_params.users = v[0];
+            o.demo_params.movies = v[1];
+            o.demo_params.seed = static_cast<std::uint64_t>(v[2]);
+        }
         else if (!a.empty() && a[0] == '-') usage(("unknown option " + a).c_str());
         else o.csv = a;
     }
-    if (o.csv.empty()) usage("no ratings file");
+    if (o.csv.empty() && !o.demo) usage("no ratings file");
     return o;
 }
 
@@ -111,8 +139,20 @@ void print_row(const char* method, const std::string& seed, const RankingMetrics
 int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     try {
+        std::vector<TimedRating> all;
+        if (o.demo) {
+            validate(o.demo_params);
+            DemoRatingStream stream(o.demo_params);
+            DemoRating d;
+            while (stream.next(&d)) all.push_back({d.user_id, d.movie_id, d.rating, d.rated_at});
+        } else {
+            all = read_csv(o.csv);
+        }
         std::vector<RatingTriple> train, test;
-        split_holdout(read_csv(o.csv), o.holdout, &train, &test);
+        if (o.random_split)
+            split_random(std::move(all), o.holdout, o.split_seed, &train, &test);
+        else
+            split_holdout(std::move(all), o.holdout, &train, &test);
         std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> relevant;
         for (const auto& t : test)
             if (t.rating >= o.threshold) relevant[t.user_id].insert(t.movie_id);
@@ -164,6 +204,16 @@ int main(int argc, char** argv) {
             }
             const RankingMetrics m = evaluate(model, false);
             print_row("kmeans", std::to_string(seed), m, secs);
+            if (o.demo) {
+                std::vector<int> planted, found;
+                for (std::size_t u = 0; u < model.user_ids.size(); ++u) {
+                    planted.push_back(demo_user_group(o.demo_params, model.user_ids[u]));
+                    found.push_back(model.km.assignment[u]);
+                }
+                std::printf("%-12s %-6s adjusted Rand index of the clusters vs the %d planted "
+                            "groups: %.4f\n", "", "", o.demo_params.taste_groups,
+                            adjusted_rand_index(planted, found));
+            }
             mean.precision += m.precision / static_cast<double>(o.seeds.size());
             mean.recall += m.recall / static_cast<double>(o.seeds.size());
             mean.ndcg += m.ndcg / static_cast<double>(o.seeds.size());
