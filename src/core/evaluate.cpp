@@ -1,6 +1,7 @@
 #include "evaluate.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "errors.hpp"
@@ -57,11 +58,14 @@ Evaluation::Evaluation(std::vector<TimedRating> ratings, const HoldoutParams& pa
                     "Every user has too few ratings to hold some out and keep others.");
     for (const auto& t : test)
         if (params.all_relevant || t.rating >= params.threshold) relevant_[t.user_id].insert(t.movie_id);
-    if (relevant_.empty())
+    if (relevant_.empty()) {
+        char threshold[32];
+        std::snprintf(threshold, sizeof threshold, "%g", params.threshold);
         throw Error(ErrorKind::InvalidData, "no held-out rating is relevant",
-                    "No held-out rating reaches the relevance threshold of " +
-                        std::to_string(params.threshold) + ".",
+                    std::string("No held-out rating reaches the relevance threshold of ") +
+                        threshold + ".",
                     "Lower relevance_threshold to the scale of your ratings.");
+    }
     for (const auto& [user, movies] : relevant_) users_.push_back(user);
     std::sort(users_.begin(), users_.end());
     train_count_ = static_cast<std::int64_t>(train.size());
