@@ -16,20 +16,29 @@ FoldIn::FoldIn(const std::vector<SparseCentroid>& centroids, UserVector vectors,
       temperature_(temperature), c_sq_(centroids.size(), 0.0) {
     if (k_ < 1 || soft_clusters < 1 || !(temperature > 0) || !std::isfinite(temperature))
         throw Error(ErrorKind::Internal, "invalid fold-in parameters", {}, "Please report a bug.");
-    const auto K = static_cast<std::size_t>(k_);
-    for (std::size_t c = 0; c < K; ++c) {
-        const SparseCentroid& s = centroids[c];
-        if (s.movie_ids.size() != s.weights.size())
+    // Count the coordinates of each movie, then fill the rows (clusters ascending in each).
+    std::vector<std::int64_t> counts;
+    for (const SparseCentroid& c : centroids) {
+        if (c.movie_ids.size() != c.weights.size())
             throw Error(ErrorKind::Internal, "centroid arrays differ in length", {},
                         "Please report a bug.");
-        for (std::size_t i = 0; i < s.movie_ids.size(); ++i) {
-            auto [it, added] = index_.emplace(s.movie_ids[i], static_cast<std::int32_t>(index_.size()));
-            if (added) coords_.resize(coords_.size() + K, 0.0f);
-            coords_[static_cast<std::size_t>(it->second) * K + c] = s.weights[i];
-            const double w = static_cast<double>(s.weights[i]);
-            c_sq_[c] += w * w;
+        for (auto id : c.movie_ids) {
+            auto [it, added] = index_.emplace(id, static_cast<std::int32_t>(index_.size()));
+            if (added) counts.push_back(0);
+            ++counts[static_cast<std::size_t>(it->second)];
         }
     }
+    offsets_.assign(counts.size() + 1, 0);
+    for (std::size_t r = 0; r < counts.size(); ++r) offsets_[r + 1] = offsets_[r] + counts[r];
+    coords_.resize(static_cast<std::size_t>(offsets_.back()));
+    std::vector<std::int64_t> fill(offsets_.begin(), offsets_.end() - 1);
+    for (std::size_t c = 0; c < centroids.size(); ++c)
+        for (std::size_t i = 0; i < centroids[c].movie_ids.size(); ++i) {
+            const auto row = static_cast<std::size_t>(index_.at(centroids[c].movie_ids[i]));
+            const float w = centroids[c].weights[i];
+            coords_[static_cast<std::size_t>(fill[row]++)] = {static_cast<std::int32_t>(c), w};
+            c_sq_[c] += static_cast<double>(w) * static_cast<double>(w);
+        }
 }
 
 bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placement* out) const {
@@ -59,8 +68,11 @@ bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placeme
         const auto it = index_.find(movie);
         if (it == index_.end()) continue;
         ++out->known_movies;
-        const float* row = coords_.data() + static_cast<std::size_t>(it->second) * K;
-        for (std::size_t c = 0; c < K; ++c) dot[c] += value * static_cast<double>(row[c]);
+        const auto row = static_cast<std::size_t>(it->second);
+        for (auto at = offsets_[row]; at < offsets_[row + 1]; ++at) {
+            const Coordinate& e = coords_[static_cast<std::size_t>(at)];
+            dot[static_cast<std::size_t>(e.cluster)] += value * static_cast<double>(e.weight);
+        }
     }
     if (out->known_movies == 0) return false;
 

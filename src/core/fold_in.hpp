@@ -43,8 +43,14 @@ private:
     UserVector vectors_;
     int width_;
     double temperature_;
-    std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> row of coords_
-    std::vector<float> coords_;                              // rows x k: the centroids' coordinates
+    // The centroids transposed and sparse: per movie (row), its non-zero coordinates.
+    struct Coordinate {
+        std::int32_t cluster;
+        float weight;
+    };
+    std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> row
+    std::vector<std::int64_t> offsets_;                      // rows + 1, into coords_
+    std::vector<Coordinate> coords_;
     std::vector<double> c_sq_;                               // ||c||^2 per cluster
 };
 
