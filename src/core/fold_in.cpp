@@ -11,9 +11,11 @@ namespace movie_recs::core {
 
 FoldIn::FoldIn(const std::vector<SparseCentroid>& centroids, UserVector vectors, int soft_clusters,
                double temperature)
-    : k_(static_cast<int>(centroids.size())), vectors_(vectors),
+    : k_(static_cast<int>(centroids.size())),
+      vectors_(vectors),
       width_(std::min(soft_clusters, static_cast<int>(centroids.size()))),
-      temperature_(temperature), c_sq_(centroids.size(), 0.0) {
+      temperature_(temperature),
+      c_sq_(centroids.size(), 0.0) {
     if (k_ < 1 || soft_clusters < 1 || !(temperature > 0) || !std::isfinite(temperature))
         throw Error(ErrorKind::Internal, "invalid fold-in parameters", {}, "Please report a bug.");
     // Count the coordinates of each movie, then fill the rows (clusters ascending in each).
@@ -24,12 +26,14 @@ FoldIn::FoldIn(const std::vector<SparseCentroid>& centroids, UserVector vectors,
                         "Please report a bug.");
         for (auto id : c.movie_ids) {
             auto [it, added] = index_.emplace(id, static_cast<std::int32_t>(index_.size()));
-            if (added) counts.push_back(0);
+            if (added)
+                counts.push_back(0);
             ++counts[static_cast<std::size_t>(it->second)];
         }
     }
     offsets_.assign(counts.size() + 1, 0);
-    for (std::size_t r = 0; r < counts.size(); ++r) offsets_[r + 1] = offsets_[r] + counts[r];
+    for (std::size_t r = 0; r < counts.size(); ++r)
+        offsets_[r + 1] = offsets_[r] + counts[r];
     coords_.resize(static_cast<std::size_t>(offsets_.back()));
     std::vector<std::int64_t> fill(offsets_.begin(), offsets_.end() - 1);
     for (std::size_t c = 0; c < centroids.size(); ++c)
@@ -53,7 +57,8 @@ bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placeme
     for (std::size_t i = 0; i < ratings.size();) {
         std::size_t j = i;
         double sum = 0;
-        while (j < ratings.size() && ratings[j].first == ratings[i].first) sum += ratings[j++].second;
+        while (j < ratings.size() && ratings[j].first == ratings[i].first)
+            sum += ratings[j++].second;
         ratings[w++] = {ratings[i].first, sum / static_cast<double>(j - i)};
         i = j;
     }
@@ -66,7 +71,8 @@ bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placeme
     for (const auto& [movie, value] : ratings) {
         x_sq += value * value;
         const auto it = index_.find(movie);
-        if (it == index_.end()) continue;
+        if (it == index_.end())
+            continue;
         ++out->known_movies;
         const auto row = static_cast<std::size_t>(it->second);
         for (auto at = offsets_[row]; at < offsets_[row + 1]; ++at) {
@@ -74,7 +80,8 @@ bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placeme
             dot[static_cast<std::size_t>(e.cluster)] += value * static_cast<double>(e.weight);
         }
     }
-    if (out->known_movies == 0) return false;
+    if (out->known_movies == 0)
+        return false;
 
     std::vector<double> d2(K);
     for (std::size_t c = 0; c < K; ++c) {
@@ -83,7 +90,8 @@ bool FoldIn::place(std::vector<std::pair<std::int64_t, double>> ratings, Placeme
             out->nearest = static_cast<int>(c);
     }
     out->distances.resize(K);
-    for (std::size_t c = 0; c < K; ++c) out->distances[c] = std::sqrt(d2[c]);
+    for (std::size_t c = 0; c < K; ++c)
+        out->distances[c] = std::sqrt(d2[c]);
     out->clusters.resize(static_cast<std::size_t>(width_));
     out->weights.resize(static_cast<std::size_t>(width_));
     soft_assign(d2.data(), k_, out->nearest, width_, temperature_, out->clusters.data(),

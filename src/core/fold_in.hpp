@@ -18,11 +18,11 @@ struct SparseCentroid {
 };
 
 struct Placement {
-    std::vector<double> distances;  // Euclidean distance to each of the k centroids
-    int nearest = -1;               // cluster index of the smallest distance (lowest on ties)
+    std::vector<double> distances;       // Euclidean distance to each of the k centroids
+    int nearest = -1;                    // cluster index of the smallest distance (lowest on ties)
     std::vector<std::int32_t> clusters;  // soft assignment, nearest first
     std::vector<float> weights;          // summing to 1
-    std::int64_t known_movies = 0;  // rated movies with a non-zero coordinate in some centroid
+    std::int64_t known_movies = 0;       // rated movies with a non-zero coordinate in some centroid
 };
 
 class FoldIn {
@@ -49,9 +49,9 @@ private:
         float weight;
     };
     std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> row
-    std::vector<std::int64_t> offsets_;                      // rows + 1, into coords_
+    std::vector<std::int64_t> offsets_;                     // rows + 1, into coords_
     std::vector<Coordinate> coords_;
-    std::vector<double> c_sq_;                               // ||c||^2 per cluster
+    std::vector<double> c_sq_;  // ||c||^2 per cluster
 };
 
 }  // namespace movie_recs::core

@@ -1,6 +1,7 @@
 // evaluate_movie_recommendations() and movie_recs.suggest_k(): offline quality measured inside
 // the database. Both read the ratings (evaluation_input.cpp), train temporary models in the core
 // and return figures; neither writes the catalog nor touches the active model.
+// clang-format off
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -17,6 +18,7 @@
 #include "pg/evaluation_input.hpp"
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
+// clang-format on
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -33,8 +35,8 @@ constexpr int kSuggestN = 10;  // suggest_k reports NDCG@10
 
 void require_arg(FunctionCallInfo fcinfo, int arg, const char* name) {
     if (PG_ARGISNULL(arg))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("%s must not be null", name)));
+        ereport(ERROR,
+                (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", name)));
 }
 
 void check_holdout(double holdout) {
@@ -66,8 +68,8 @@ void check_memory(const core::RatingMatrix& m, int k, const TrainArgs& args) {
                           std::string("training needs ") + need +
                               " of memory but maintenance_work_mem is " + have,
                           "The estimate covers " + std::to_string(m.users()) + " users, " +
-                              std::to_string(m.movies()) + " movies and k = " +
-                              std::to_string(k) + ".",
+                              std::to_string(m.movies()) + " movies and k = " + std::to_string(k) +
+                              ".",
                           std::string("Raise the limit for this session: SET "
                                       "maintenance_work_mem = '") +
                               need + "';");
@@ -94,8 +96,8 @@ struct EvaluationRow {
 void run_evaluation(const TrainArgs& args, const TimedInput& in, const core::HoldoutParams& hp,
                     EvaluationRow* rows) {
     const core::Hooks hooks = evaluation_hooks();
-    const core::Evaluation eval(
-        std::vector<core::TimedRating>(in.ratings, in.ratings + in.count), hp, hooks);
+    const core::Evaluation eval(std::vector<core::TimedRating>(in.ratings, in.ratings + in.count),
+                                hp, hooks);
     check_memory(eval.train(), args.k, args);
     const core::Model model = core::train_model(
         eval.train(), model_params(args, args.k, static_cast<std::uint64_t>(args.seed)), hooks);
@@ -118,20 +120,21 @@ void run_suggest(const TrainArgs& args, const TimedInput& in, const core::Holdou
     std::vector<core::TimedRating> all(in.ratings, in.ratings + in.count);
     std::vector<core::RatingTriple> triples;
     triples.reserve(all.size());
-    for (const auto& r : all) triples.push_back({r.user_id, r.movie_id, r.rating});
-    const core::RatingMatrix full = core::RatingMatrix::build(triples.data(), triples.size(), hooks);
+    for (const auto& r : all)
+        triples.push_back({r.user_id, r.movie_id, r.rating});
+    const core::RatingMatrix full =
+        core::RatingMatrix::build(triples.data(), triples.size(), hooks);
     std::vector<core::RatingTriple>().swap(triples);
     *users = full.users();
     const core::Evaluation eval(std::move(all), hp, hooks);
     for (int i = 0; i < nks; ++i) {
         const int k = ks[i];
         if (k > full.users())
-            throw core::Error(core::ErrorKind::TooFewUsers,
-                              "k must not be greater than the number of users",
-                              "ks holds " + std::to_string(k) + " but the ratings hold " +
-                                  std::to_string(full.users()) + " users.",
-                              "Leave out the values of ks above " +
-                                  std::to_string(full.users()) + ".");
+            throw core::Error(
+                core::ErrorKind::TooFewUsers, "k must not be greater than the number of users",
+                "ks holds " + std::to_string(k) + " but the ratings hold " +
+                    std::to_string(full.users()) + " users.",
+                "Leave out the values of ks above " + std::to_string(full.users()) + ".");
         check_memory(full, k, args);
         const core::ModelParams p = model_params(args, k, static_cast<std::uint64_t>(args.seed));
         const core::Model model = core::train_model(full, p, hooks);
@@ -211,9 +214,8 @@ MOVIE_RECS_FUNCTION(evaluate_movie_recommendations) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("max_iterations must be between 1 and %d", core::kMaxIterations)));
     if (!(args.tolerance >= 0) || !std::isfinite(args.tolerance))
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("tolerance must be a finite number greater than or equal to 0")));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("tolerance must be a finite number greater than or equal to 0")));
 
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -235,8 +237,8 @@ MOVIE_RECS_FUNCTION(evaluate_movie_recommendations) {
 
     for (const EvaluationRow& r : rows) {
         Datum values[7] = {CStringGetTextDatum(r.method), Int32GetDatum(n),
-                           Float8GetDatum(r.precision), Float8GetDatum(r.recall),
-                           Float8GetDatum(r.ndcg), Float8GetDatum(r.coverage),
+                           Float8GetDatum(r.precision),   Float8GetDatum(r.recall),
+                           Float8GetDatum(r.ndcg),        Float8GetDatum(r.coverage),
                            Int64GetDatum(r.users)};
         bool nulls[7] = {false, false, false, false, false, false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -281,8 +283,8 @@ MOVIE_RECS_FUNCTION(suggest_k) {
 
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "movie_recs suggest_k",
-                                              ALLOCSET_DEFAULT_SIZES);
+    MemoryContext cxt =
+        AllocSetContextCreate(CurrentMemoryContext, "movie_recs suggest_k", ALLOCSET_DEFAULT_SIZES);
     TimedInput input;
     read_timed_ratings(args, time_column, cxt, &input);
 
@@ -299,15 +301,17 @@ MOVIE_RECS_FUNCTION(suggest_k) {
 
     for (int i = 0; i < nks; ++i) {
         const SuggestRow& r = rows[i];
-        Datum values[7] = {Int32GetDatum(r.k),
-                           Float8GetDatum(r.inertia),
-                           Float8GetDatum(r.silhouette),
-                           Float8GetDatum(r.davies_bouldin),
-                           Float8GetDatum(r.ndcg),
-                           Int64GetDatum(r.smallest),
+        Datum values[7] = {Int32GetDatum(r.k),           Float8GetDatum(r.inertia),
+                           Float8GetDatum(r.silhouette), Float8GetDatum(r.davies_bouldin),
+                           Float8GetDatum(r.ndcg),       Int64GetDatum(r.smallest),
                            Int64GetDatum(r.largest)};
-        bool nulls[7] = {false, std::isnan(r.inertia), std::isnan(r.silhouette),
-                         std::isnan(r.davies_bouldin), std::isnan(r.ndcg), false, false};
+        bool nulls[7] = {false,
+                         std::isnan(r.inertia),
+                         std::isnan(r.silhouette),
+                         std::isnan(r.davies_bouldin),
+                         std::isnan(r.ndcg),
+                         false,
+                         false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     return (Datum)0;

@@ -1,9 +1,11 @@
 // Reading ratings with a time column for the evaluation functions. Plain PostgreSQL code: no C++
 // object is alive in these frames.
+// clang-format off
 #include <cmath>
 
 #include "pg/evaluation_input.hpp"
 #include "pg/guard.hpp"
+// clang-format on
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -27,9 +29,12 @@ TimeKind check_time_column(Oid relid, const char* display, const char* column) {
                                 "for a random holdout.")));
     Oid type = get_atttype(relid, attnum);
     Oid base = getBaseType(type);
-    if (base == TIMESTAMPTZOID || base == TIMESTAMPOID) return TimeKind::Timestamp;
-    if (base == DATEOID) return TimeKind::Date;
-    if (base == INT2OID || base == INT4OID || base == INT8OID) return TimeKind::Integer;
+    if (base == TIMESTAMPTZOID || base == TIMESTAMPOID)
+        return TimeKind::Timestamp;
+    if (base == DATEOID)
+        return TimeKind::Date;
+    if (base == INT2OID || base == INT4OID || base == INT8OID)
+        return TimeKind::Integer;
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("time column \"%s\" must be a timestamp, date or integer type, not %s",
                            column, format_type_be(type)),
@@ -75,7 +80,8 @@ void read_timed_ratings(const TrainArgs& args, const char* time_column, MemoryCo
     int64 capacity = 0;
     const int64 limit = args.memory_limit / static_cast<int64>(sizeof(core::TimedRating));
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
     SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -84,7 +90,8 @@ void read_timed_ratings(const TrainArgs& args, const char* time_column, MemoryCo
         CHECK_FOR_INTERRUPTS();
         SPI_cursor_fetch(portal, true, kSpiBatchRows);
         const uint64 rows = SPI_processed;
-        if (rows == 0) break;
+        if (rows == 0)
+            break;
         SPITupleTable* table = SPI_tuptable;
         if (out->count + static_cast<int64>(rows) > capacity) {
             const int64 needed = out->count + static_cast<int64>(rows);
@@ -100,9 +107,10 @@ void read_timed_ratings(const TrainArgs& args, const char* time_column, MemoryCo
             }
             capacity = Min(limit, Max(needed, Max(static_cast<int64>(65536), capacity * 2)));
             const Size bytes = static_cast<Size>(capacity) * sizeof(core::TimedRating);
-            out->ratings = out->ratings == nullptr
-                               ? static_cast<core::TimedRating*>(MemoryContextAllocHuge(cxt, bytes))
-                               : static_cast<core::TimedRating*>(repalloc_huge(out->ratings, bytes));
+            out->ratings =
+                out->ratings == nullptr
+                    ? static_cast<core::TimedRating*>(MemoryContextAllocHuge(cxt, bytes))
+                    : static_cast<core::TimedRating*>(repalloc_huge(out->ratings, bytes));
         }
         for (uint64 i = 0; i < rows; ++i) {
             HeapTuple row = table->vals[i];
@@ -129,9 +137,15 @@ void read_timed_ratings(const TrainArgs& args, const char* time_column, MemoryCo
                                  "them out.")));
             int64 t = 0;
             switch (kind) {
-                case TimeKind::None: t = 0; break;
-                case TimeKind::Timestamp: t = DatumGetInt64(time); break;
-                case TimeKind::Date: t = DatumGetDateADT(time); break;
+                case TimeKind::None:
+                    t = 0;
+                    break;
+                case TimeKind::Timestamp:
+                    t = DatumGetInt64(time);
+                    break;
+                case TimeKind::Date:
+                    t = DatumGetDateADT(time);
+                    break;
                 case TimeKind::Integer: {
                     const Oid typid = SPI_gettypeid(table->tupdesc, 4);
                     const Oid base = getBaseType(typid);

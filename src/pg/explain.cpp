@@ -12,21 +12,23 @@ using namespace movie_recs::pg;
 
 MOVIE_RECS_FUNCTION(user_cluster) {
     if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("user_id must not be null")));
+        ereport(ERROR,
+                (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("user_id must not be null")));
     const int64 user_id = PG_GETARG_INT64(0);
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
     UserPlacement place;
     place_user(user_id, true, CurrentMemoryContext, &place);
-    if (place.distances == nullptr) return (Datum)0;  // no rated movie the model knows
+    if (place.distances == nullptr)
+        return (Datum)0;  // no rated movie the model knows
 
     Datum source = CStringGetTextDatum(place.source);
     for (int c = 0; c < place.k; ++c) {
         float weight = 0;
         for (int i = 0; i < place.width; ++i)
-            if (place.clusters[i] == c) weight = place.weights[i];
+            if (place.clusters[i] == c)
+                weight = place.weights[i];
         Datum values[5] = {Int32GetDatum(c + 1), Float8GetDatum(place.distances[c]),
                            Float4GetDatum(weight),
                            BoolGetDatum(place.width > 0 && place.clusters[0] == c), source};

@@ -15,14 +15,17 @@ namespace {
 std::vector<TimedRating> timed(int users, int per_user) {
     std::vector<TimedRating> r;
     for (int u = 1; u <= users; ++u)
-        for (int i = 0; i < per_user; ++i) r.push_back({u, 100 + (u * 7 + i * 3) % 50, 3.0, i});
+        for (int i = 0; i < per_user; ++i)
+            r.push_back({u, 100 + (u * 7 + i * 3) % 50, 3.0, i});
     return r;
 }
 
 bool same(const std::vector<RatingTriple>& a, const std::vector<RatingTriple>& b) {
-    if (a.size() != b.size()) return false;
+    if (a.size() != b.size())
+        return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].user_id != b[i].user_id || a[i].movie_id != b[i].movie_id) return false;
+        if (a[i].user_id != b[i].user_id || a[i].movie_id != b[i].movie_id)
+            return false;
     return true;
 }
 
@@ -90,7 +93,8 @@ TEST(Evaluation, ModelFindsTheGroupsTheBaselineCannot) {
     for (int u = 1; u <= 50; ++u) {
         const int g = u <= 30 ? 0 : 1;
         for (int j = 0; j < 10; ++j) {
-            if (j == u % 10) continue;
+            if (j == u % 10)
+                continue;
             r.push_back({u, 1000 + g * 10 + j, 5.0, (j + u) % 10});
         }
     }

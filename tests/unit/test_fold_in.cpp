@@ -90,7 +90,8 @@ TEST(ClusterQuality, SilhouetteAndDaviesBouldinSeparateGoodFromBadClusterings) {
     EXPECT_NEAR(davies_bouldin(model.km, m.movies()), 0.0, 1e-9);
     // A labeling that ignores the groups scores about 0 or below.
     std::vector<std::int32_t> bad(model.km.assignment.size());
-    for (std::size_t i = 0; i < bad.size(); ++i) bad[i] = static_cast<std::int32_t>((i / 4) % 4);
+    for (std::size_t i = 0; i < bad.size(); ++i)
+        bad[i] = static_cast<std::int32_t>((i / 4) % 4);
     EXPECT_LT(sampled_silhouette(x, bad, 4, 1000, 1), 0.1);
     // A sample is deterministic per seed and within [-1, 1].
     const double a = sampled_silhouette(x, bad, 4, 30, 5), b = sampled_silhouette(x, bad, 4, 30, 5);
@@ -98,7 +99,8 @@ TEST(ClusterQuality, SilhouetteAndDaviesBouldinSeparateGoodFromBadClusterings) {
     EXPECT_GE(a, -1.0);
     EXPECT_LE(a, 1.0);
     // One cluster: undefined.
-    EXPECT_TRUE(std::isnan(sampled_silhouette(x, std::vector<std::int32_t>(bad.size(), 0), 1, 100, 1)));
+    EXPECT_TRUE(
+        std::isnan(sampled_silhouette(x, std::vector<std::int32_t>(bad.size(), 0), 1, 100, 1)));
     EXPECT_THROW(sampled_silhouette(x, bad, 4, 1, 1), Error);
 }
 
