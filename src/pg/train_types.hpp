@@ -64,6 +64,7 @@ struct TrainedModel {
     double* distances;        // users
     int32* soft_cluster_ids;  // users x soft_width
     float* soft_weights;      // users x soft_width
+    int64* fingerprints;      // users: core::ratings_fingerprint of the movies rated
 
     int64* cluster_sizes;       // k
     double* prior_weights;      // k

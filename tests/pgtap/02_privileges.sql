@@ -61,9 +61,10 @@ SELECT set_eq(
     $$VALUES ('schema movie_recs', 'USAGE'),
              ('movie_recs.models', 'SELECT'), ('movie_recs.centroids', 'SELECT'),
              ('movie_recs.assignments', 'SELECT'), ('movie_recs.cluster_movies', 'SELECT'),
-             ('movie_recs.popular_movies', 'SELECT'),
-             ('recommend_movies(bigint,integer)', 'EXECUTE')$$,
-    'PUBLIC is granted exactly USAGE on movie_recs, SELECT on the catalog tables and EXECUTE on recommend_movies');
+             ('movie_recs.popular_movies', 'SELECT'), ('movie_recs.cluster_top_movies', 'SELECT'),
+             ('recommend_movies(bigint,integer)', 'EXECUTE'),
+             ('movie_recs.user_cluster(bigint)', 'EXECUTE')$$,
+    'PUBLIC is granted exactly USAGE on movie_recs, SELECT on the catalog tables and view, and EXECUTE on recommend_movies and user_cluster');
 
 SELECT schema_privs_are('movie_recs', 'movie_recs_t_nobody', ARRAY['USAGE'],
                         'a role without grants has USAGE but not CREATE on schema movie_recs');
