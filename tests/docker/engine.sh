@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # engine.sh -- sourced by tests/docker/run.sh and smoke.sh: finds a usable container engine.
 #
-# docker_find_engine prints the command to call (docker or podman) and succeeds, or prints why
-# none is usable on stderr and fails. In order:
+# docker_find_engine sets ENGINE to the command to call (docker or podman) and succeeds, or sets
+# ENGINE_MISSING to the reason none is usable and fails. In order:
 #   1. $ENGINE, when set;
 #   2. $SHARED_DIR/tools/container-engine (default SHARED_DIR: the shared/ directory beside the
 #      clone), which makes podman usable on the CI machines (it may apt-install it);
@@ -13,25 +13,25 @@ docker_shared_dir() {
 }
 
 docker_find_engine() {
-    local tool e
-    if [[ -n "${ENGINE:-}" ]]; then
-        printf '%s\n' "$ENGINE"
-        return 0
-    fi
+    local tool e why
+    [[ -n "${ENGINE:-}" ]] && return 0
     tool=$(docker_shared_dir)/tools/container-engine
     if [[ -x "$tool" ]]; then
         if e=$("$tool" 2>/dev/null) && [[ -n "$e" ]] && "$e" info >/dev/null 2>&1; then
-            printf '%s\n' "$e"
+            ENGINE=$e
             return 0
         fi
-        echo "$tool did not give a working engine" >&2
+        why="$tool failed"
+    else
+        why="no $tool"
     fi
     for e in docker podman; do
         if command -v "$e" >/dev/null 2>&1 && "$e" info >/dev/null 2>&1; then
-            printf '%s\n' "$e"
+            ENGINE=$e
             return 0
         fi
     done
-    echo "no $tool, and neither docker nor podman answers 'info'" >&2
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    ENGINE_MISSING="$why; neither docker nor podman on PATH answers 'info'"
     return 1
 }
