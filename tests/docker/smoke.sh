@@ -104,17 +104,19 @@ q() {
         -h 127.0.0.1 -p "$PORT" -U postgres -d "$DB" "$@"
 }
 
-# build ARGS...: the image build with this run's arguments; output in $WORK/build.log.
-# Prints how many steps came from the layer cache.
+# build ARGS...: the image build with this run's arguments; output in $WORK/build.log, the
+# number of steps taken from the layer cache in CACHED.
 build() {
-    local extra=()
+    local extra=() rc=0
     [[ "$(basename "$ENGINE")" == podman ]] && extra=(--format docker) # keeps HEALTHCHECK
     [[ "$(basename "$ENGINE")" == docker ]] && extra=(--progress=plain)
     "$ENGINE" build "${extra[@]}" -f docker/Dockerfile \
         --build-arg PG_MAJOR="$PG_MAJOR" --build-arg BASE_IMAGE="$BASE_IMAGE" \
         --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
-        --build-arg SOURCE_URL="$SOURCE_URL" --build-arg WERROR=1 "$@" . >"$WORK/build.log" 2>&1
+        --build-arg SOURCE_URL="$SOURCE_URL" --build-arg WERROR=1 "$@" . >"$WORK/build.log" 2>&1 ||
+        rc=$?
     CACHED=$(grep -cE -- '--> Using cache|CACHED' "$WORK/build.log" || true)
+    return "$rc"
 }
 
 healthy() {
