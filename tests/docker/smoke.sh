@@ -200,7 +200,7 @@ expect "recommend for user 3: rows, ranks 1..n in order, movies already rated" "
     SELECT count(*), count(*) FILTER (WHERE r.rank = r.ord),
            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM smoke_check.ratings s
                                            WHERE s.user_id = 3 AND s.movie_id = r.movie_id))
-      FROM recommend_movies(3, 10) WITH ORDINALITY AS r(movie_id, score, rank, ord)")" "10|10|0"
+      FROM recommend_movies(3, 10) WITH ORDINALITY AS r(movie_id, score, rank, source, ord)")" "10|10|0"
 before=$(q -c "SELECT string_agg(movie_id::text, ',' ORDER BY rank) FROM recommend_movies(3, 10)")
 err=$(PASSWORD=wrong-$PASSWORD q -c 'SELECT 1' 2>&1) && fail "a wrong password was accepted"
 [[ "$err" == *"password authentication failed"* ]] || fail "wrong password: unexpected error: $err"
