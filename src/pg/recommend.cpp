@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/recommend.hpp"
+#include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -43,6 +44,7 @@ struct ServingCache {
     TimestampTz created_at;
     Oid catalog_oid;
     int k;
+    int32* cluster_ids;         // k, ascending: the catalog's ids of core clusters 0..k-1
     core::ServingModel* model;  // owned
     SPIPlanPtr seen_plan;       // kept
     char* source;               // "schema.table", in TopMemoryContext
@@ -53,6 +55,7 @@ SPIPlanPtr lookup_plan;  // kept
 // The serving data of one model as read from the catalog (plain arrays).
 struct ModelRows {
     int k;
+    int32* cluster_ids;       // k, ascending
     double* prior;            // k
     int64* list_offsets;      // k + 1
     int64* list_movie_ids;
@@ -191,9 +194,11 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     if (SPI_processed != static_cast<uint64>(k))
         catalog_corrupt(model_id, "centroids do not match k");
     r->prior = static_cast<double*>(palloc(sizeof(double) * k));
+    r->cluster_ids = static_cast<int32*>(palloc(sizeof(int32) * k));
     for (int c = 0; c < k; ++c) {
-        if (DatumGetInt32(column(t, c, 1, model_id)) != c + 1)
-            catalog_corrupt(model_id, "cluster ids of the centroids are not 1..k");
+        r->cluster_ids[c] = DatumGetInt32(column(t, c, 1, model_id));
+        if (c > 0 && r->cluster_ids[c] <= r->cluster_ids[c - 1])
+            catalog_corrupt(model_id, "cluster ids of the centroids are not distinct");
         r->prior[c] = DatumGetFloat8(column(t, c, 2, model_id));
     }
 
@@ -206,9 +211,9 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->list_movie_ids = static_cast<int64*>(palloc_extended(sizeof(int64) * Max(rows, 1), MCXT_ALLOC_HUGE));
     r->list_scores = static_cast<double*>(palloc_extended(sizeof(double) * Max(rows, 1), MCXT_ALLOC_HUGE));
     for (uint64 i = 0; i < rows; ++i) {
-        int32 c = DatumGetInt32(column(t, i, 1, model_id));
-        if (c < 1 || c > k) catalog_corrupt(model_id, "cluster_movies names a cluster out of range");
-        r->list_offsets[c] += 1;
+        int c = cluster_index(r->cluster_ids, k, DatumGetInt32(column(t, i, 1, model_id)));
+        if (c < 0) catalog_corrupt(model_id, "cluster_movies names a cluster without a centroid");
+        r->list_offsets[c + 1] += 1;
         r->list_movie_ids[i] = DatumGetInt64(column(t, i, 2, model_id));
         r->list_scores[i] = DatumGetFloat8(column(t, i, 3, model_id));
     }
@@ -241,6 +246,10 @@ void invalidate_cache() {
         pfree(cache.source);
         cache.source = nullptr;
     }
+    if (cache.cluster_ids != nullptr) {
+        pfree(cache.cluster_ids);
+        cache.cluster_ids = nullptr;
+    }
 }
 
 // Loads model_id into the cache (SPI connected).
@@ -263,7 +272,9 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     ModelRows rows;
     read_model_rows(model_id, k, &rows);
     char* kept_source = MemoryContextStrdup(TopMemoryContext, source);
-    core::ServingModel* model = build_serving_model(rows);  // may throw (leaves kept_source)
+    int32* kept_ids = static_cast<int32*>(MemoryContextAlloc(TopMemoryContext, sizeof(int32) * k));
+    memcpy(kept_ids, rows.cluster_ids, sizeof(int32) * k);
+    core::ServingModel* model = build_serving_model(rows);  // may throw (leaks the two copies)
 
     if (SPI_keepplan(seen) != 0) {
         free_serving_model(model);
@@ -272,6 +283,7 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     cache.seen_plan = seen;
     cache.model = model;
     cache.source = kept_source;
+    cache.cluster_ids = kept_ids;
     cache.model_id = model_id;
     cache.created_at = created_at;
     cache.catalog_oid = catalog_oid;
@@ -352,16 +364,17 @@ MOVIE_RECS_FUNCTION(recommend_movies) {
             catalog_corrupt(model_id, "malformed soft assignment");
         clusters = static_cast<int32*>(pc);
         weights = static_cast<float*>(pw);
-        for (int i = 0; i < width; ++i) {
-            if (clusters[i] < 1 || clusters[i] > k)
-                catalog_corrupt(model_id, "soft assignment names a cluster out of range");
-            clusters[i] -= 1;  // SQL cluster ids are 1..k, core indexes 0..k-1
-        }
     }
 
     if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
         cache.catalog_oid != catalog_oid)
         load_cache(model_id, created_at, catalog_oid, k);
+    // Catalog cluster ids -> core cluster indexes 0..k-1.
+    for (int i = 0; i < width; ++i) {
+        clusters[i] = cluster_index(cache.cluster_ids, cache.k, clusters[i]);
+        if (clusters[i] < 0)
+            catalog_corrupt(model_id, "soft assignment names a cluster without a centroid");
+    }
 
     execute_seen_plan(user_id);
     const int64 nseen = static_cast<int64>(SPI_processed);
