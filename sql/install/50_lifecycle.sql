@@ -297,7 +297,9 @@ AS $body$
                                     + pg_stat_get_xact_tuples_inserted(t.relid)
                                     + pg_stat_get_xact_tuples_updated(t.relid)
                                     + pg_stat_get_xact_tuples_deleted(t.relid)), 0)::bigint
-                  FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+                  FROM (SELECT c.oid AS relid WHERE c.relkind <> 'p'
+                        UNION ALL
+                        SELECT p.relid FROM pg_partition_tree(c.oid) p WHERE c.relkind = 'p' AND p.isleaf) t)
            END
       FROM pg_class c WHERE c.oid = relation
 $body$;
