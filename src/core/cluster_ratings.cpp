@@ -27,7 +27,8 @@ ClusterRatings cluster_ratings(const RatingMatrix& m, const std::vector<std::int
         }
     }
     for (std::size_t c = 0; c < clusters; ++c)
-        if (out.ratings[c] > 0) out.mean_rating[c] = sum[c] / static_cast<double>(out.ratings[c]);
+        if (out.ratings[c] > 0)
+            out.mean_rating[c] = sum[c] / static_cast<double>(out.ratings[c]);
     return out;
 }
 

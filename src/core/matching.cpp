@@ -27,7 +27,8 @@ std::vector<int> assign_rows(const std::vector<double>& cost, int rows, int cols
     std::vector<std::size_t> p(m + 1, 0), way(m + 1, 0);
     std::vector<char> used(m + 1);
     for (std::size_t i = 1; i <= n; ++i) {
-        if (hooks.stop_requested()) cancelled();
+        if (hooks.stop_requested())
+            cancelled();
         // Step 1: grow an alternating tree from row i until it reaches a free column.
         p[0] = i;
         std::size_t j0 = 0;
@@ -39,7 +40,8 @@ std::vector<int> assign_rows(const std::vector<double>& cost, int rows, int cols
             double delta = inf;
             std::size_t j1 = 0;
             for (std::size_t j = 1; j <= m; ++j) {
-                if (used[j]) continue;
+                if (used[j])
+                    continue;
                 const double cur = cost[(i0 - 1) * m + (j - 1)] - u[i0] - v[j];
                 if (cur < minv[j]) {
                     minv[j] = cur;
@@ -71,7 +73,8 @@ std::vector<int> assign_rows(const std::vector<double>& cost, int rows, int cols
     }
     std::vector<int> match(n, -1);
     for (std::size_t j = 1; j <= m; ++j)
-        if (p[j] != 0) match[p[j] - 1] = static_cast<int>(j - 1);
+        if (p[j] != 0)
+            match[p[j] - 1] = static_cast<int>(j - 1);
     return match;
 }
 
@@ -104,17 +107,21 @@ std::vector<int> min_cost_assignment(const std::vector<double>& cost, int rows, 
         if (!std::isfinite(c))
             throw Error(ErrorKind::Internal, "cost matrix has a value that is not finite", {},
                         "Please report a bug.");
-    if (rows == 0 || cols == 0) return std::vector<int>(static_cast<std::size_t>(rows), -1);
-    if (rows <= cols) return assign_rows(cost, rows, cols, hooks);
+    if (rows == 0 || cols == 0)
+        return std::vector<int>(static_cast<std::size_t>(rows), -1);
+    if (rows <= cols)
+        return assign_rows(cost, rows, cols, hooks);
 
     // More rows than columns: assign the columns to rows on the transposed matrix.
     const auto r = static_cast<std::size_t>(rows), c = static_cast<std::size_t>(cols);
     std::vector<double> t(cost.size());
     for (std::size_t i = 0; i < r; ++i)
-        for (std::size_t j = 0; j < c; ++j) t[j * r + i] = cost[i * c + j];
+        for (std::size_t j = 0; j < c; ++j)
+            t[j * r + i] = cost[i * c + j];
     const std::vector<int> by_column = assign_rows(t, cols, rows, hooks);
     std::vector<int> match(r, -1);
-    for (std::size_t j = 0; j < c; ++j) match[static_cast<std::size_t>(by_column[j])] = static_cast<int>(j);
+    for (std::size_t j = 0; j < c; ++j)
+        match[static_cast<std::size_t>(by_column[j])] = static_cast<int>(j);
     return match;
 }
 
@@ -129,15 +136,15 @@ std::vector<std::int32_t> stable_cluster_ids(const std::vector<SparseCentroid>& 
     const auto k_prev = previous.size();
     if (k > static_cast<std::size_t>(kMaxMatchedClusters) ||
         k_prev > static_cast<std::size_t>(kMaxMatchedClusters))
-        throw Error(ErrorKind::InvalidParameter,
-                    "cluster ids are matched for at most " + std::to_string(kMaxMatchedClusters) +
-                        " clusters");
+        throw Error(ErrorKind::InvalidParameter, "cluster ids are matched for at most " +
+                                                     std::to_string(kMaxMatchedClusters) +
+                                                     " clusters");
     std::int32_t next_id = 1;
     for (auto id : previous_ids) {
         if (id < 1)
-            throw Error(ErrorKind::Internal, "previous cluster id " + std::to_string(id) +
-                                                 " is not positive",
-                        {}, "Please report a bug.");
+            throw Error(ErrorKind::Internal,
+                        "previous cluster id " + std::to_string(id) + " is not positive", {},
+                        "Please report a bug.");
         next_id = std::max(next_id, id + 1);
     }
 
@@ -145,17 +152,20 @@ std::vector<std::int32_t> stable_cluster_ids(const std::vector<SparseCentroid>& 
     if (k_prev > 0 && k > 0) {
         std::vector<double> cost(k * k_prev);
         for (std::size_t i = 0; i < k; ++i) {
-            if (hooks.stop_requested()) cancelled();
+            if (hooks.stop_requested())
+                cancelled();
             for (std::size_t j = 0; j < k_prev; ++j)
                 cost[i * k_prev + j] = sparse_distance(current[i], previous[j]);
         }
-        const std::vector<int> match = min_cost_assignment(
-            cost, static_cast<int>(k), static_cast<int>(k_prev), hooks);
+        const std::vector<int> match =
+            min_cost_assignment(cost, static_cast<int>(k), static_cast<int>(k_prev), hooks);
         for (std::size_t i = 0; i < k; ++i)
-            if (match[i] >= 0) ids[i] = previous_ids[static_cast<std::size_t>(match[i])];
+            if (match[i] >= 0)
+                ids[i] = previous_ids[static_cast<std::size_t>(match[i])];
     }
     for (std::size_t i = 0; i < k; ++i)
-        if (ids[i] == 0) ids[i] = next_id++;
+        if (ids[i] == 0)
+            ids[i] = next_id++;
     return ids;
 }
 

@@ -9,13 +9,14 @@
 namespace movie_recs::core {
 
 BatchRecommender::BatchRecommender(const ServingModel& model, int threads)
-    : threads_(std::max(threads, 1)), copies_(static_cast<std::size_t>(std::max(threads, 1)), model) {
-    for (auto& c : copies_) free_.push_back(&c);
+    : threads_(std::max(threads, 1)),
+      copies_(static_cast<std::size_t>(std::max(threads, 1)), model) {
+    for (auto& c : copies_)
+        free_.push_back(&c);
 }
 
 void BatchRecommender::recommend(const std::vector<UserRequest>& requests, int n,
-                                 const Hooks& hooks,
-                                 std::vector<std::vector<ScoredMovie>>* out) {
+                                 const Hooks& hooks, std::vector<std::vector<ScoredMovie>>* out) {
     if (n < 0 || n > kMaxRecommendations)
         throw Error(ErrorKind::InvalidParameter,
                     "n must be between 0 and " + std::to_string(kMaxRecommendations));
@@ -40,12 +41,14 @@ void BatchRecommender::recommend(const std::vector<UserRequest>& requests, int n
                           }
                       } catch (...) {
                           std::lock_guard<std::mutex> lock(error_mu);
-                          if (!error) error = std::current_exception();
+                          if (!error)
+                              error = std::current_exception();
                       }
                       std::lock_guard<std::mutex> lock(mu_);
                       free_.push_back(model);
                   });
-    if (error) std::rethrow_exception(error);
+    if (error)
+        std::rethrow_exception(error);
 }
 
 }  // namespace movie_recs::core

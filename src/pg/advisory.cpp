@@ -20,17 +20,20 @@ const char kHolderSql[] =
     "SELECT l.pid, a.usename, a.xact_start FROM pg_catalog.pg_locks l"
     " LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
     " WHERE l.locktype = 'advisory' AND l.granted AND l.database = $1"
-    " AND l.classid = $2 AND l.objid = $3 AND l.objsubid = 2 AND l.pid <> pg_catalog.pg_backend_pid()";
+    " AND l.classid = $2 AND l.objid = $3 AND l.objsubid = 2"
+    " AND l.pid <> pg_catalog.pg_backend_pid()";
 
 // Describes the session holding the training lock ("Process 123 (role ann) has been training
 // since ...") into *detail; false when nobody holds it any more.
 bool describe_holder(char** detail) {
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
     Oid types[3] = {OIDOID, OIDOID, OIDOID};
     Datum v[3] = {ObjectIdGetDatum(MyDatabaseId), ObjectIdGetDatum(static_cast<Oid>(kLockClass)),
                   ObjectIdGetDatum(static_cast<Oid>(kLockTraining))};
     int rc = SPI_execute_with_args(kHolderSql, 3, types, v, nullptr, true, 1);
-    if (rc != SPI_OK_SELECT) elog(ERROR, "reading pg_locks failed: %s", SPI_result_code_string(rc));
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "reading pg_locks failed: %s", SPI_result_code_string(rc));
     bool found = SPI_processed == 1;
     if (found) {
         HeapTuple row = SPI_tuptable->vals[0];
@@ -39,14 +42,14 @@ bool describe_holder(char** detail) {
         Datum pid = SPI_getbinval(row, desc, 1, &null_pid);
         Datum user = SPI_getbinval(row, desc, 2, &null_user);
         Datum start = SPI_getbinval(row, desc, 3, &null_start);
-        char* who = null_user ? pstrdup("unknown role") : psprintf("role %s", NameStr(*DatumGetName(user)));
+        char* who =
+            null_user ? pstrdup("unknown role") : psprintf("role %s", NameStr(*DatumGetName(user)));
         char* text =
-            null_start
-                ? psprintf("Process %d (%s) holds the training lock of database \"%s\".",
-                           DatumGetInt32(pid), who, get_database_name(MyDatabaseId))
-                : psprintf("Process %d (%s) has been training in database \"%s\" since %s.",
-                           DatumGetInt32(pid), who, get_database_name(MyDatabaseId),
-                           timestamptz_to_str(DatumGetTimestampTz(start)));
+            null_start ? psprintf("Process %d (%s) holds the training lock of database \"%s\".",
+                                  DatumGetInt32(pid), who, get_database_name(MyDatabaseId))
+                       : psprintf("Process %d (%s) has been training in database \"%s\" since %s.",
+                                  DatumGetInt32(pid), who, get_database_name(MyDatabaseId),
+                                  timestamptz_to_str(DatumGetTimestampTz(start)));
         *detail = static_cast<char*>(SPI_palloc(strlen(text) + 1));  // outlives SPI_finish
         strcpy(*detail, text);
     }
@@ -55,9 +58,8 @@ bool describe_holder(char** detail) {
 }
 
 bool try_lock() {
-    return DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
-                                            Int32GetDatum(kLockClass),
-                                            Int32GetDatum(kLockTraining)));
+    return DatumGetBool(DirectFunctionCall2(
+        pg_try_advisory_xact_lock_int4, Int32GetDatum(kLockClass), Int32GetDatum(kLockTraining)));
 }
 
 }  // namespace
@@ -71,8 +73,10 @@ void acquire_training_lock(bool wait) {
     // The holder may finish between the attempt and the look-up: then try once more.
     char* detail = nullptr;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (try_lock()) return;
-        if (describe_holder(&detail)) break;
+        if (try_lock())
+            return;
+        if (describe_holder(&detail))
+            break;
     }
     ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                     errmsg("another movie_recs training is running in this database"),

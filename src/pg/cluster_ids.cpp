@@ -44,7 +44,8 @@ bool cancel_requested() noexcept {
 // Copies the elements of a one-dimensional array without NULLs; false when it is not one.
 bool array_elements(Datum d, Oid elemtype, int* n, const char** data) {
     ArrayType* a = DatumGetArrayTypeP(d);
-    if (ARR_ELEMTYPE(a) != elemtype || ARR_HASNULL(a) || ARR_NDIM(a) > 1) return false;
+    if (ARR_ELEMTYPE(a) != elemtype || ARR_HASNULL(a) || ARR_NDIM(a) > 1)
+        return false;
     *n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
     *data = ARR_DATA_PTR(a);
     return true;
@@ -58,7 +59,8 @@ void read_previous(const TrainedModel& m, MemoryContext cxt, PreviousCentroids* 
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading the active model's centroids failed: %s", SPI_result_code_string(rc));
     const uint64 rows = SPI_processed;
-    if (rows == 0) return;
+    if (rows == 0)
+        return;
     out->count = static_cast<int>(rows);
     out->ids = static_cast<int32*>(MemoryContextAlloc(cxt, sizeof(int32) * rows));
     out->offsets = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * (rows + 1)));
@@ -111,8 +113,9 @@ void match_labels(const PreviousCentroids& prev, TrainedModel* m) {
     std::vector<std::int32_t> previous_ids(prev.ids, prev.ids + prev.count);
     for (int c = 0; c < prev.count; ++c) {
         const int64 from = prev.offsets[c];
-        previous[static_cast<std::size_t>(c)] = {prev.movie_ids + from, prev.weights + from,
-                                                 static_cast<std::size_t>(prev.offsets[c + 1] - from)};
+        previous[static_cast<std::size_t>(c)] = {
+            prev.movie_ids + from, prev.weights + from,
+            static_cast<std::size_t>(prev.offsets[c + 1] - from)};
     }
     core::Hooks hooks;
     hooks.interrupted = cancel_requested;
@@ -124,7 +127,8 @@ void match_labels(const PreviousCentroids& prev, TrainedModel* m) {
 }  // namespace
 
 void assign_stable_cluster_ids(TrainedModel* m, MemoryContext cxt) {
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
     // From here to commit no other session can activate a model: the ids stay consistent with
     // the model the new one replaces.
     int rc = SPI_execute("LOCK TABLE movie_recs.models IN SHARE ROW EXCLUSIVE MODE", false, 0);
@@ -143,13 +147,15 @@ void assign_stable_cluster_ids(TrainedModel* m, MemoryContext cxt) {
                            "and the active model %d, so its clusters are numbered 1 to %d.",
                            core::kMaxMatchedClusters, m->k, prev.count, m->k)));
     if (prev.count == 0 || too_many) {
-        for (int c = 0; c < m->k; ++c) m->cluster_labels[c] = c + 1;
+        for (int c = 0; c < m->k; ++c)
+            m->cluster_labels[c] = c + 1;
         return;  // the users' ids are the cluster indexes + 1 already
     }
     match_labels(prev, m);
 
     // Users: cluster index + 1 -> stored id.
-    for (int64 u = 0; u < m->users; ++u) m->cluster_ids[u] = m->cluster_labels[m->cluster_ids[u] - 1];
+    for (int64 u = 0; u < m->users; ++u)
+        m->cluster_ids[u] = m->cluster_labels[m->cluster_ids[u] - 1];
     const int64 soft = m->users * m->soft_width;
     for (int64 i = 0; i < soft; ++i)
         m->soft_cluster_ids[i] = m->cluster_labels[m->soft_cluster_ids[i] - 1];

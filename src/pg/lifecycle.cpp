@@ -3,8 +3,9 @@
 // movie_recs.switch_model(), which records it in movie_recs.activations) and the retention of
 // movie_recs.keep_models (movie_recs.prune_models()). Everything runs in the training's
 // transaction with the caller's rights. Plain PostgreSQL code: no C++ object is alive here.
-#include "pg/guard.hpp"
 #include "pg/lifecycle.hpp"
+
+#include "pg/guard.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -17,7 +18,8 @@ namespace movie_recs::pg {
 namespace {
 
 void connect() {
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
 }
 
 // Runs a statement returning at most one row of one column; *isnull when there is none.
@@ -39,8 +41,8 @@ bool catalog_is_0_1_0() {
     connect();
     bool isnull;
     Datum old = one_value(
-        "SELECT extversion = '0.1.0' FROM pg_catalog.pg_extension WHERE extname = 'movie_recs'",
-        0, nullptr, nullptr, &isnull, true);
+        "SELECT extversion = '0.1.0' FROM pg_catalog.pg_extension WHERE extname = 'movie_recs'", 0,
+        nullptr, nullptr, &isnull, true);
     bool result = !isnull && DatumGetBool(old);
     SPI_finish();
     return result;
@@ -51,8 +53,8 @@ void snapshot_source(const TrainArgs& args, SourceSnapshot* out) {
     Oid types[1] = {REGCLASSOID};
     Datum v[1] = {ObjectIdGetDatum(args.relid)};
     bool isnull;
-    Datum changes = one_value("SELECT movie_recs.source_change_counter($1)", 1, types, v,
-                              &isnull, true);
+    Datum changes =
+        one_value("SELECT movie_recs.source_change_counter($1)", 1, types, v, &isnull, true);
     out->have_changes = !isnull;
     out->changes = isnull ? 0 : DatumGetInt64(changes);
     SPI_finish();
@@ -66,8 +68,8 @@ void finish_training(int64 model_id, const TrainArgs& args, const RatingsInput& 
                   Int64GetDatum(source.changes)};
     char nulls[3] = {' ', ' ', source.have_changes ? ' ' : 'n'};
     int rc = SPI_execute_with_args(
-        "UPDATE movie_recs.models SET source_rows = $2, source_changes = $3 WHERE model_id = $1",
-        3, types, v, nulls, false, 0);
+        "UPDATE movie_recs.models SET source_rows = $2, source_changes = $3 WHERE model_id = $1", 3,
+        types, v, nulls, false, 0);
     if (rc != SPI_OK_UPDATE || SPI_processed != 1)
         elog(ERROR, "updating movie_recs.models failed: %s", SPI_result_code_string(rc));
 

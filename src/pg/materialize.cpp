@@ -42,8 +42,8 @@ const char kActiveSql[] =
 // The active model's serving data as plain arrays (memory of the current SPI procedure).
 struct ModelRows {
     int k;
-    int32* cluster_ids;  // k, ascending
-    double* prior;       // k
+    int32* cluster_ids;   // k, ascending
+    double* prior;        // k
     int64* list_offsets;  // k + 1
     int64* list_movie_ids;
     double* list_scores;
@@ -91,7 +91,8 @@ SPITupleTable* query_model(const char* sql, int64 model_id) {
 Datum value(SPITupleTable* t, uint64 row, int col, int64 model_id) {
     bool isnull;
     Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
-    if (isnull) incomplete(model_id, "unexpected NULL");
+    if (isnull)
+        incomplete(model_id, "unexpected NULL");
     return d;
 }
 
@@ -101,7 +102,8 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
         "SELECT cluster_id, prior_weight FROM movie_recs.centroids WHERE model_id = $1"
         " ORDER BY cluster_id",
         model_id);
-    if (SPI_processed != static_cast<uint64>(k)) incomplete(model_id, "centroids do not match k");
+    if (SPI_processed != static_cast<uint64>(k))
+        incomplete(model_id, "centroids do not match k");
     r->cluster_ids = static_cast<int32*>(palloc(sizeof(int32) * k));
     r->prior = static_cast<double*>(palloc(sizeof(double) * k));
     for (int c = 0; c < k; ++c) {
@@ -121,12 +123,14 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
         static_cast<double*>(palloc_extended(sizeof(double) * Max(rows, 1), MCXT_ALLOC_HUGE));
     for (uint64 i = 0; i < rows; ++i) {
         int c = cluster_index(r->cluster_ids, k, DatumGetInt32(value(t, i, 1, model_id)));
-        if (c < 0) incomplete(model_id, "cluster_movies names a cluster without a centroid");
+        if (c < 0)
+            incomplete(model_id, "cluster_movies names a cluster without a centroid");
         r->list_offsets[c + 1] += 1;
         r->list_movie_ids[i] = DatumGetInt64(value(t, i, 2, model_id));
         r->list_scores[i] = DatumGetFloat8(value(t, i, 3, model_id));
     }
-    for (int c = 0; c < k; ++c) r->list_offsets[c + 1] += r->list_offsets[c];
+    for (int c = 0; c < k; ++c)
+        r->list_offsets[c + 1] += r->list_offsets[c];
 
     t = query_model(
         "SELECT movie_id, score FROM movie_recs.popular_movies WHERE model_id = $1 ORDER BY rank",
@@ -180,7 +184,8 @@ void recommend_all(core::BatchRecommender* recommender, const Requests& req, int
     std::vector<std::vector<core::ScoredMovie>> top;
     recommender->recommend(users, n, hooks, &top);
     std::size_t rows = 0;
-    for (const auto& t : top) rows += t.size();
+    for (const auto& t : top)
+        rows += t.size();
     out->rows = static_cast<int64>(rows);
     out->user_ids = alloc_array<int64>(cxt, rows);
     out->movie_ids = alloc_array<int64>(cxt, rows);
@@ -223,21 +228,26 @@ void insert_rows(SPIPlanPtr insert, const Batch& b) {
     for (int64 from = 0; from < b.rows; from += kRowsPerInsert) {
         const int n = static_cast<int>(Min(static_cast<int64>(kRowsPerInsert), b.rows - from));
         Datum v[4];
-        for (int i = 0; i < n; ++i) scratch[i] = Int64GetDatum(b.user_ids[from + i]);
+        for (int i = 0; i < n; ++i)
+            scratch[i] = Int64GetDatum(b.user_ids[from + i]);
         v[0] = PointerGetDatum(
             construct_array(scratch, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-        for (int i = 0; i < n; ++i) scratch[i] = Int64GetDatum(b.movie_ids[from + i]);
+        for (int i = 0; i < n; ++i)
+            scratch[i] = Int64GetDatum(b.movie_ids[from + i]);
         v[1] = PointerGetDatum(
             construct_array(scratch, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-        for (int i = 0; i < n; ++i) scratch[i] = Float8GetDatum(b.scores[from + i]);
+        for (int i = 0; i < n; ++i)
+            scratch[i] = Float8GetDatum(b.scores[from + i]);
         v[2] = PointerGetDatum(
             construct_array(scratch, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-        for (int i = 0; i < n; ++i) scratch[i] = Int32GetDatum(b.ranks[from + i]);
+        for (int i = 0; i < n; ++i)
+            scratch[i] = Int32GetDatum(b.ranks[from + i]);
         v[3] = PointerGetDatum(construct_array(scratch, n, INT4OID, 4, true, TYPALIGN_INT));
         int rc = SPI_execute_plan(insert, v, nullptr, false, 0);
         if (rc != SPI_OK_INSERT)
             elog(ERROR, "inserting recommendations failed: %s", SPI_result_code_string(rc));
-        for (int i = 0; i < 4; ++i) pfree(DatumGetPointer(v[i]));
+        for (int i = 0; i < 4; ++i)
+            pfree(DatumGetPointer(v[i]));
     }
     pfree(scratch);
 }
@@ -260,9 +270,9 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
     const Oid target = PG_GETARG_OID(1);
     const bool replace = PG_GETARG_BOOL(2);
     if (n < 0 || n > movie_recs::core::kMaxRecommendations)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("n must be between 0 and %d",
-                               movie_recs::core::kMaxRecommendations)));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("n must be between 0 and %d", movie_recs::core::kMaxRecommendations)));
     PreventCommandIfReadOnly("materialize_recommendations()");
     char* target_name = get_rel_name(target);
     if (target_name == nullptr)
@@ -281,7 +291,8 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
     MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "movie_recs materialize",
                                               ALLOCSET_DEFAULT_SIZES);
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
     int rc = SPI_execute(kActiveSql, true, 0);
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
@@ -293,13 +304,12 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
     bool isnull;
     const int64 model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
     const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
-    char* source = quote_qualified_identifier(
-        NameStr(*DatumGetName(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull))),
-        NameStr(*DatumGetName(SPI_getbinval(t->vals[0], t->tupdesc, 4, &isnull))));
+    char* source = quote_qualified_identifier(NameStr(*DatumGetName(value(t, 0, 3, model_id))),
+                                              NameStr(*DatumGetName(value(t, 0, 4, model_id))));
     const char* user_column =
-        quote_identifier(pstrdup(NameStr(*DatumGetName(SPI_getbinval(t->vals[0], t->tupdesc, 5, &isnull)))));
+        quote_identifier(pstrdup(NameStr(*DatumGetName(value(t, 0, 5, model_id)))));
     const char* movie_column =
-        quote_identifier(pstrdup(NameStr(*DatumGetName(SPI_getbinval(t->vals[0], t->tupdesc, 6, &isnull)))));
+        quote_identifier(pstrdup(NameStr(*DatumGetName(value(t, 0, 6, model_id)))));
 
     if (replace) {
         rc = SPI_execute(psprintf("DELETE FROM %s", target_sql), false, 0);
@@ -348,7 +358,8 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
         CHECK_FOR_INTERRUPTS();
         SPI_cursor_fetch(portal, true, kUsersPerFetch);
         const uint64 fetched = SPI_processed;
-        if (fetched == 0) break;
+        if (fetched == 0)
+            break;
         SPITupleTable* users_table = SPI_tuptable;
         MemoryContext outer = MemoryContextSwitchTo(fetch_cxt);
         Requests req;
@@ -368,7 +379,8 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
                 array_data(value(users_table, i, 3, model_id), FLOAT4OID, &nweights, model_id)));
             req.seen[i] = reinterpret_cast<int64*>(const_cast<char*>(array_data(
                 value(users_table, i, 4, model_id), INT8OID, &req.seen_counts[i], model_id)));
-            if (nweights != width || width > k) incomplete(model_id, "malformed soft assignment");
+            if (nweights != width || width > k)
+                incomplete(model_id, "malformed soft assignment");
             req.widths[i] = width;
             req.clusters[i] = static_cast<int32*>(palloc(sizeof(int32) * Max(width, 1)));
             for (int c = 0; c < width; ++c) {

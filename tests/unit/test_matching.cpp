@@ -40,7 +40,8 @@ double brute_force_cost(const std::vector<double>& cost, int rows, int cols) {
 double matched_cost(const std::vector<double>& cost, int cols, const std::vector<int>& match) {
     double total = 0;
     for (std::size_t r = 0; r < match.size(); ++r)
-        if (match[r] >= 0) total += cost[r * static_cast<std::size_t>(cols) + static_cast<std::size_t>(match[r])];
+        if (match[r] >= 0)
+            total += cost[r * static_cast<std::size_t>(cols) + static_cast<std::size_t>(match[r])];
     return total;
 }
 
@@ -52,7 +53,8 @@ struct OwnedCentroid {
 
 std::vector<SparseCentroid> views(const std::vector<OwnedCentroid>& c) {
     std::vector<SparseCentroid> v;
-    for (const auto& x : c) v.push_back(x.view());
+    for (const auto& x : c)
+        v.push_back(x.view());
     return v;
 }
 
@@ -63,7 +65,9 @@ OwnedCentroid spike(int i, float jitter = 0) {
 
 std::vector<OwnedCentroid> centroids_of(const Model& m) {
     std::vector<OwnedCentroid> out(static_cast<std::size_t>(m.km.k));
-    for (int c = 0; c < m.km.k; ++c) centroid_nonzeros(m, c, &out[static_cast<std::size_t>(c)].ids, &out[static_cast<std::size_t>(c)].w);
+    for (int c = 0; c < m.km.k; ++c)
+        centroid_nonzeros(m, c, &out[static_cast<std::size_t>(c)].ids,
+                          &out[static_cast<std::size_t>(c)].w);
     return out;
 }
 
@@ -71,9 +75,7 @@ std::vector<OwnedCentroid> centroids_of(const Model& m) {
 
 TEST(Assignment, KnownSquareMatrix) {
     // The diagonal costs 4 + 5 + 3 = 12; the optimum is rows 0->1, 1->0, 2->2: 1 + 2 + 3 = 6.
-    const std::vector<double> cost = {4, 1, 3,
-                                      2, 5, 6,
-                                      9, 9, 3};
+    const std::vector<double> cost = {4, 1, 3, 2, 5, 6, 9, 9, 3};
     const std::vector<int> match = min_cost_assignment(cost, 3, 3);
     EXPECT_EQ(match, (std::vector<int>{1, 0, 2}));
     EXPECT_DOUBLE_EQ(matched_cost(cost, 3, match), 6.0);
@@ -86,18 +88,21 @@ TEST(Assignment, MatchesBruteForceOnRandomMatrices) {
         for (int cols = 1; cols <= 6; ++cols)
             for (int trial = 0; trial < 5; ++trial) {
                 std::vector<double> cost(static_cast<std::size_t>(rows * cols));
-                for (auto& c : cost) c = trial == 4 ? std::floor(value(rng) / 4) : value(rng);  // ties
+                for (auto& c : cost)
+                    c = trial == 4 ? std::floor(value(rng) / 4) : value(rng);  // ties
                 const std::vector<int> match = min_cost_assignment(cost, rows, cols);
                 ASSERT_EQ(match.size(), static_cast<std::size_t>(rows));
                 std::vector<int> used;
                 for (int m : match)
-                    if (m >= 0) used.push_back(m);
+                    if (m >= 0)
+                        used.push_back(m);
                 EXPECT_EQ(used.size(), static_cast<std::size_t>(std::min(rows, cols)))
                     << rows << "x" << cols;
                 std::sort(used.begin(), used.end());
                 EXPECT_TRUE(std::adjacent_find(used.begin(), used.end()) == used.end())
                     << "a column used twice in " << rows << "x" << cols;
-                EXPECT_NEAR(matched_cost(cost, cols, match), brute_force_cost(cost, rows, cols), 1e-9)
+                EXPECT_NEAR(matched_cost(cost, cols, match), brute_force_cost(cost, rows, cols),
+                            1e-9)
                     << rows << "x" << cols << " trial " << trial;
             }
 }
@@ -194,7 +199,8 @@ TEST(StableIds, RetrainingWithAnotherSeedKeepsTheGroupsIds) {
 
     const auto c1 = centroids_of(first), c2 = centroids_of(second);
     const std::vector<std::int32_t> first_ids = stable_cluster_ids(views(c1), {}, {});
-    const std::vector<std::int32_t> second_ids = stable_cluster_ids(views(c2), views(c1), first_ids);
+    const std::vector<std::int32_t> second_ids =
+        stable_cluster_ids(views(c2), views(c1), first_ids);
     for (std::size_t u = 0; u < first.km.assignment.size(); ++u)
         EXPECT_EQ(first_ids[static_cast<std::size_t>(first.km.assignment[u])],
                   second_ids[static_cast<std::size_t>(second.km.assignment[u])])

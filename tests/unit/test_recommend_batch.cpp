@@ -53,9 +53,9 @@ TEST(BatchRecommend, SameAsOneByOneForAnyThreadCount) {
         ASSERT_EQ(out.size(), f.requests.size());
         for (std::size_t i = 0; i < f.requests.size(); ++i) {
             const UserRequest& r = f.requests[i];
-            const auto expected = single.recommend(
-                r.clusters, r.weights, r.width,
-                std::vector<std::int64_t>(r.seen, r.seen + r.seen_count), 10);
+            const auto expected =
+                single.recommend(r.clusters, r.weights, r.width,
+                                 std::vector<std::int64_t>(r.seen, r.seen + r.seen_count), 10);
             ASSERT_EQ(out[i].size(), expected.size()) << "request " << i;
             for (std::size_t j = 0; j < expected.size(); ++j) {
                 EXPECT_EQ(out[i][j].movie_id, expected[j].movie_id);
