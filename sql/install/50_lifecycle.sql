@@ -5,13 +5,22 @@
 
 -- Roles are cluster-wide: create them only when missing (a second database, or a re-install,
 -- finds them), and DROP EXTENSION leaves them behind. Privileges: 90_privileges.sql.
+-- (Two databases creating the extension at once: the second CREATE ROLE fails on the first's role.)
 DO $roles$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'movie_recs_reader') THEN
-        CREATE ROLE movie_recs_reader NOLOGIN;
+        BEGIN
+            CREATE ROLE movie_recs_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'movie_recs_trainer') THEN
-        CREATE ROLE movie_recs_trainer NOLOGIN;
+        BEGIN
+            CREATE ROLE movie_recs_trainer NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members
                     WHERE roleid = 'movie_recs_reader'::pg_catalog.regrole
@@ -48,7 +57,7 @@ CREATE TABLE movie_recs.activations (
     activated_by       name NOT NULL DEFAULT CURRENT_USER,
     action             text NOT NULL CHECK (action IN ('train', 'activate', 'rollback')),
     previous_model_id  bigint,
-    undo_activation_id bigint REFERENCES movie_recs.activations
+    undo_activation_id bigint
 );
 -- On upgrade from 0.1.0, the model active then starts the history (a fresh install has none).
 INSERT INTO movie_recs.activations (model_id, activated_at, activated_by, action)
@@ -61,6 +70,17 @@ COMMENT ON COLUMN movie_recs.activations.action IS
 COMMENT ON COLUMN movie_recs.activations.previous_model_id IS 'The model active just before (NULL: none)';
 COMMENT ON COLUMN movie_recs.activations.undo_activation_id IS
     'The activation whose model rollback_model() returns to from here (NULL: none)';
+
+-- pg_dump dumps the rows of the catalog (the tables belong to the extension, so it would dump
+-- only their definitions otherwise): a dump and restore keeps the models and their history.
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.models', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.models_model_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.centroids', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.cluster_movies', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.popular_movies', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.activations', '');
+SELECT pg_catalog.pg_extension_config_dump('movie_recs.activations_activation_id_seq', '');
 
 -- ---------------------------------------------------------------------------------------------
 -- Activation, rollback, dropping, retention

@@ -9,7 +9,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(96);
+SELECT plan(97);
 
 -- ---------------------------------------------------------------------------------------------
 -- Schema and tables
@@ -318,6 +318,12 @@ SELECT is_empty(
                           WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                             AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')$$,
     'every function in schema movie_recs belongs to the extension');
+SELECT set_eq(
+    $$SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'movie_recs'$$,
+    $$VALUES ('movie_recs.models'), ('movie_recs.models_model_id_seq'), ('movie_recs.centroids'),
+             ('movie_recs.assignments'), ('movie_recs.cluster_movies'), ('movie_recs.popular_movies'),
+             ('movie_recs.activations'), ('movie_recs.activations_activation_id_seq')$$,
+    'pg_dump dumps the rows of every catalog table and the identity sequences (extension configuration)');
 SELECT throws_ok('DROP TABLE movie_recs.popular_movies', '2BP01', NULL,
                  'a catalog table cannot be dropped on its own (it belongs to the extension)');
 SELECT throws_ok('DROP FUNCTION recommend_movies(bigint, integer)', '2BP01', NULL,

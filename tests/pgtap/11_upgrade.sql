@@ -95,6 +95,9 @@ CREATE FUNCTION pg_temp.describe() RETURNS SETOF text LANGUAGE sql AS $$
      WHERE n.nspname = 'movie_recs'
     UNION ALL
     SELECT 'schema comment ' || obj_description('movie_recs'::regnamespace, 'pg_namespace')
+    UNION ALL
+    SELECT 'dumped with pg_dump ' || c::regclass FROM pg_extension e, unnest(e.extconfig) c
+     WHERE e.extname = 'movie_recs'
 $$;
 CREATE TEMP TABLE upgraded AS SELECT * FROM pg_temp.describe() d;
 SELECT cmp_ok((SELECT count(*) FROM upgraded), '>', 200::bigint, 'the description of the upgraded extension is detailed');
