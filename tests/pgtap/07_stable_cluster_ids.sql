@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(24);
+SELECT plan(26);
 
 CREATE TEMP TABLE demo AS SELECT * FROM movie_recs.load_demo_data(users => 400, movies => 150, seed => 4);
 
@@ -185,6 +185,23 @@ UPDATE movie_recs.models SET user_vector = 'raw' WHERE active;
 INSERT INTO m VALUES ('h', pg_temp.train(3, 8));
 SELECT is(pg_temp.ids((SELECT id FROM m WHERE name = 'h')), '{1,2,3}',
           'clusters are not matched to a model of another user_vector kind');
+
+-- Serving checks the ids it maps: an id without a centroid is a corrupt catalog (XX001).
+UPDATE movie_recs.assignments SET soft_clusters[1] = 999
+ WHERE model_id = (SELECT id FROM m WHERE name = 'h') AND user_id = 1;
+SELECT throws_ok('SELECT * FROM recommend_movies(1, 5)', 'XX001',
+                 format('movie_recs model %s is incomplete: soft assignment names a cluster without a centroid',
+                        (SELECT id FROM m WHERE name = 'h')),
+                 'a soft assignment naming a cluster without a centroid is reported (XX001)');
+UPDATE movie_recs.cluster_movies SET cluster_id = 999
+ WHERE model_id = (SELECT id FROM m WHERE name = 'h') AND rank = 1 AND cluster_id = 1;
+-- (A changed created_at makes this session's serving cache load the model again.)
+UPDATE movie_recs.models SET created_at = created_at - interval '1 second'
+ WHERE model_id = (SELECT id FROM m WHERE name = 'h');
+SELECT throws_ok('SELECT * FROM recommend_movies(2, 5)', 'XX001',
+                 format('movie_recs model %s is incomplete: cluster_movies names a cluster without a centroid',
+                        (SELECT id FROM m WHERE name = 'h')),
+                 'a list naming a cluster without a centroid is reported when the model is loaded (XX001)');
 
 -- No active model: 1..k.
 UPDATE movie_recs.models SET active = false;
