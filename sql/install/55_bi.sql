@@ -11,13 +11,28 @@ SELECT a.model_id, a.user_id, a.cluster_id, a.distance, a.soft_clusters, a.soft_
 COMMENT ON VIEW movie_recs.user_clusters IS
     'The cluster of every user of the active model (users who rated nothing before training are not listed)';
 
+-- The ranked movies of each cluster with what makes them typical of it: lift = the cluster's
+-- score over the movie's overall popularity (NULL when the movie is not in the model's popular
+-- list). Filter on rank or lift_rank and join movies for titles.
 CREATE VIEW movie_recs.cluster_top_movies WITH (security_invoker = true) AS
-SELECT cm.model_id, cm.cluster_id, cm.rank, cm.movie_id, cm.score
+SELECT cm.model_id,
+       cm.cluster_id,
+       cm.rank,
+       cm.movie_id,
+       cm.score,
+       c.size,
+       p.score AS popularity,
+       cm.score / NULLIF(p.score, 0) AS lift,
+       pg_catalog.rank() OVER (PARTITION BY cm.cluster_id
+                               ORDER BY cm.score / NULLIF(p.score, 0) DESC NULLS LAST,
+                                        cm.rank) AS lift_rank
   FROM movie_recs.models m
   JOIN movie_recs.cluster_movies cm ON cm.model_id = m.model_id
+  JOIN movie_recs.centroids c ON c.model_id = cm.model_id AND c.cluster_id = cm.cluster_id
+  LEFT JOIN movie_recs.popular_movies p ON p.model_id = cm.model_id AND p.movie_id = cm.movie_id
  WHERE m.active;
 COMMENT ON VIEW movie_recs.cluster_top_movies IS
-    'The ranked movie list of every cluster of the active model, best first';
+    'The ranked movie list of every cluster of the active model, best first, with the cluster''s size, each movie''s overall popularity and lift (how much more the cluster likes it); join movies for titles';
 
 CREATE VIEW movie_recs.cluster_summary WITH (security_invoker = true) AS
 SELECT c.model_id, c.cluster_id, c.size,

@@ -38,3 +38,20 @@ COMMENT ON FUNCTION @extschema@.train_movie_clusters(regclass, integer, name, na
                                                       double precision, bigint, boolean, boolean) IS
     'Clusters the users of a ratings table into k taste groups and makes the result the active movie_recs model (unless activate => false)';
 
+
+-- assignments gain the fingerprint of each user's rated movies (fold-in when they changed); the
+-- users of models trained by 0.1.0 have none (NULL: served from their stored assignment).
+ALTER TABLE movie_recs.assignments ADD COLUMN fingerprint bigint;
+COMMENT ON COLUMN movie_recs.assignments.fingerprint IS
+    'Hash of the set of movies the user had rated at training; when the user''s rated movies differ at call time, recommend_movies() folds the user in again; NULL for models trained before 0.2.0 (their stored assignment is used)';
+
+-- recommend_movies() gains the source column (a new return type: dropped and created again; the
+-- privileges follow from 90_privileges.sql).
+DROP FUNCTION @extschema@.recommend_movies(bigint, integer);
+CREATE FUNCTION @extschema@.recommend_movies(user_id bigint, n integer DEFAULT 10)
+RETURNS TABLE (movie_id bigint, score double precision, rank integer, source text)
+AS 'MODULE_PATHNAME', 'recommend_movies'
+LANGUAGE C STABLE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.recommend_movies(bigint, integer) IS
+    'Top n movies the user has not rated yet, from the active movie_recs model; source says how the user was placed: cluster (as trained), fold_in (from their current ratings), popular (no known rating)';

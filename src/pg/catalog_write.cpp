@@ -39,6 +39,15 @@ const char kInsertCentroid_0_1_0[] =
 // $5/$6 hold the soft assignment of the batch flattened, $7 entries per user.
 const char kInsertAssignments[] =
     "INSERT INTO movie_recs.assignments (model_id, user_id, cluster_id, distance,"
+    " soft_clusters, soft_weights, fingerprint)"
+    " SELECT $1, t.u, t.c, t.d,"
+    " $5[((t.o - 1) * $7 + 1)::pg_catalog.int4 : (t.o * $7)::pg_catalog.int4],"
+    " $6[((t.o - 1) * $7 + 1)::pg_catalog.int4 : (t.o * $7)::pg_catalog.int4], t.f"
+    " FROM unnest($2::pg_catalog.int8[], $3::pg_catalog.int4[],"
+    " $4::pg_catalog.float8[], $8::pg_catalog.int8[]) WITH ORDINALITY AS t(u, c, d, f, o)";
+
+const char kInsertAssignments_0_1_0[] =
+    "INSERT INTO movie_recs.assignments (model_id, user_id, cluster_id, distance,"
     " soft_clusters, soft_weights)"
     " SELECT $1, t.u, t.c, t.d,"
     " $5[((t.o - 1) * $7 + 1)::pg_catalog.int4 : (t.o * $7)::pg_catalog.int4],"
@@ -174,17 +183,18 @@ void insert_centroids(int64 model_id, const TrainedModel& m, bool catalog_0_1_0)
     SPI_freeplan(plan);
 }
 
-void insert_assignments(int64 model_id, const TrainedModel& m) {
-    Oid types[7] = {INT8OID, INT8ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID,
-                    FLOAT4ARRAYOID, INT4OID};
-    SPIPlanPtr plan = prepare(kInsertAssignments, 7, types);
+void insert_assignments(int64 model_id, const TrainedModel& m, bool catalog_0_1_0) {
+    Oid types[8] = {INT8OID, INT8ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID,
+                    FLOAT4ARRAYOID, INT4OID, INT8ARRAYOID};
+    SPIPlanPtr plan = catalog_0_1_0 ? prepare(kInsertAssignments_0_1_0, 7, types)
+                                    : prepare(kInsertAssignments, 8, types);
     const int width = m.soft_width;
     Datum* scratch = static_cast<Datum*>(
         palloc(sizeof(Datum) * static_cast<Size>(kSpiBatchRows) * Max(width, 1)));
     for (int64 from = 0; from < m.users; from += kSpiBatchRows) {
         CHECK_FOR_INTERRUPTS();
         int n = static_cast<int>(Min(static_cast<int64>(kSpiBatchRows), m.users - from));
-        Datum v[7];
+        Datum v[8];
         v[0] = Int64GetDatum(model_id);
         v[1] = int8_array(m.user_ids + from, n, scratch);
         v[2] = int4_array(m.cluster_ids + from, n, scratch);
@@ -192,8 +202,11 @@ void insert_assignments(int64 model_id, const TrainedModel& m) {
         v[4] = int4_array(m.soft_cluster_ids + from * width, n * width, scratch);
         v[5] = float4_array(m.soft_weights + from * width, n * width, scratch);
         v[6] = Int32GetDatum(width);
+        // A 0.1.0 catalog has no fingerprint column (its statement has 7 parameters).
+        if (!catalog_0_1_0) v[7] = int8_array(m.fingerprints + from, n, scratch);
         execute(plan, v, nullptr, SPI_OK_INSERT);
         for (int i = 1; i <= 5; ++i) pfree(DatumGetPointer(v[i]));
+        if (!catalog_0_1_0) pfree(DatumGetPointer(v[7]));
     }
     pfree(scratch);
     SPI_freeplan(plan);
@@ -272,7 +285,7 @@ int64 write_model(const TrainArgs& args, const RatingsSource& src, const Ratings
 
     int64 model_id = insert_model_row(args, src, input, model);
     insert_centroids(model_id, model, args.catalog_0_1_0);
-    insert_assignments(model_id, model);
+    insert_assignments(model_id, model, args.catalog_0_1_0);
     insert_cluster_movies(model_id, model);
     insert_popular(model_id, model);
 

@@ -189,6 +189,7 @@ void compute_model(const TrainArgs& args, RatingsInput* input, MemoryContext cxt
     copy_out(cxt, model.soft_cluster, &out->soft_cluster_ids);
     for (std::size_t i = 0; i < model.soft_cluster.size(); ++i) out->soft_cluster_ids[i] += 1;
     copy_out(cxt, model.soft_weight, &out->soft_weights);
+    copy_out(cxt, model.fingerprint, &out->fingerprints);
 
     // Clusters: ids 1..k until cluster_ids.cpp matches them, sizes, rating statistics, prior
     // weights, sparse centroids, movie lists.

@@ -70,6 +70,7 @@ struct TrainedModel {
     double* distances;        // users
     int32* soft_cluster_ids;  // users x soft_width
     float* soft_weights;      // users x soft_width
+    int64* fingerprints;      // users: core::ratings_fingerprint of the movies rated
 
     int32* cluster_labels;      // k: the cluster ids stored in the catalog (see cluster_ids.cpp)
     int64* cluster_sizes;       // k

@@ -194,8 +194,8 @@ SELECT has_function('public', 'recommend_movies', ARRAY['bigint', 'integer'],
 SELECT function_returns('public', 'recommend_movies', ARRAY['bigint', 'integer'], 'setof record',
                         'recommend_movies returns setof record');
 SELECT is(pg_get_function_result('public.recommend_movies(bigint, integer)'::regprocedure),
-          'TABLE(movie_id bigint, score double precision, rank integer)',
-          'recommend_movies returns TABLE(movie_id bigint, score double precision, rank integer)');
+          'TABLE(movie_id bigint, score double precision, rank integer, source text)',
+          'recommend_movies returns TABLE(movie_id bigint, score double precision, rank integer, source text)');
 SELECT is(pg_get_function_arguments('public.recommend_movies(bigint, integer)'::regprocedure),
           'user_id bigint, n integer DEFAULT 10',
           'recommend_movies argument names and defaults');
@@ -302,8 +302,11 @@ SELECT set_eq(
              ('function movie_recs.demo_ratings(integer,integer,bigint)'),
              ('function movie_recs.demo_movies(integer,bigint)'),
              ('function movie_recs.load_demo_data_into(integer,integer,bigint,boolean,name)'),
-             ('function movie_recs.load_demo_data(integer,integer,bigint,boolean,name)')$$,
-    'the extension owns exactly its schema, six tables, two identity sequences, five views and eighteen functions');
+             ('function movie_recs.load_demo_data(integer,integer,bigint,boolean,name)'),
+             ('function evaluate_movie_recommendations(regclass,integer,double precision,name,integer,bigint,double precision,name,name,name,integer,double precision)'),
+             ('function movie_recs.suggest_k(regclass,integer[],name,name,name,name,double precision,bigint,integer)'),
+             ('function movie_recs.user_cluster(bigint)')$$,
+    'the extension owns exactly its schema, six tables, two identity sequences, five views and twenty-one functions');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text FROM pg_class c
        WHERE c.relnamespace = 'movie_recs'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')

@@ -88,8 +88,9 @@ SELECT set_eq(
              ('movie_recs.current_activation()', 'EXECUTE'),
              ('movie_recs.cluster_summaries(regclass,name,name,integer)', 'EXECUTE'),
              ('movie_recs.check_column(regclass,name)', 'EXECUTE'),
-             ('movie_recs.materialize_recommendations(integer,regclass,boolean)', 'EXECUTE')$$,
-    'movie_recs_reader: USAGE on the schema, SELECT on every table and view, EXECUTE on recommending and summarising');
+             ('movie_recs.materialize_recommendations(integer,regclass,boolean)', 'EXECUTE'),
+             ('movie_recs.user_cluster(bigint)', 'EXECUTE')$$,
+    'movie_recs_reader: USAGE on the schema, SELECT on every table and view, EXECUTE on recommending, explaining and summarising');
 SELECT set_eq(
     $$SELECT * FROM pg_temp.ext_privileges('movie_recs_trainer'::regrole)$$,
     $$SELECT t, p FROM unnest(ARRAY['movie_recs.models', 'movie_recs.centroids', 'movie_recs.assignments',
@@ -103,8 +104,10 @@ SELECT set_eq(
           'movie_recs.rollback_model()', 'movie_recs.drop_model(bigint)',
           'movie_recs.prune_models(integer)', 'movie_recs.lock_training(boolean)',
           'movie_recs.source_change_counter(regclass)',
-          'movie_recs.train_if_stale(interval,double precision,regclass,integer,boolean,boolean)']) f$$,
-    'movie_recs_trainer: writing the catalog tables (no TRUNCATE) and EXECUTE on training and the lifecycle functions');
+          'movie_recs.train_if_stale(interval,double precision,regclass,integer,boolean,boolean)',
+          'evaluate_movie_recommendations(regclass,integer,double precision,name,integer,bigint,double precision,name,name,name,integer,double precision)',
+          'movie_recs.suggest_k(regclass,integer[],name,name,name,name,double precision,bigint,integer)']) f$$,
+    'movie_recs_trainer: writing the catalog tables (no TRUNCATE) and EXECUTE on training, evaluation and the lifecycle functions');
 
 -- ---------------------------------------------------------------------------------------------
 -- A role with only PUBLIC's privileges can do nothing

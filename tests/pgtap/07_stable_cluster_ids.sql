@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(26);
+SELECT plan(28);
 
 CREATE TEMP TABLE demo AS SELECT * FROM movie_recs.load_demo_data(users => 400, movies => 150, seed => 4);
 
@@ -125,12 +125,25 @@ SELECT ok(pg_temp.consistent((SELECT id FROM m WHERE name = 'd')), 'the k = 7 mo
 SELECT isnt(pg_temp.ids((SELECT id FROM m WHERE name = 'd')), '{1,2,3,4,5,6,7}', 'model d has ids other than 1..7');
 CREATE TEMP TABLE served_d AS
     SELECT u, r.* FROM generate_series(1, 401) u, LATERAL recommend_movies(u, 10) r;
+-- user_cluster() reports the stored ids too: one row per centroid of model d, and an unchanged
+-- user's own cluster is the one stored for them.
+SELECT set_eq('SELECT cluster_id FROM movie_recs.user_cluster(1)',
+              format('SELECT unnest(%L::int[])', pg_temp.ids((SELECT id FROM m WHERE name = 'd'))),
+              'user_cluster lists the stored cluster ids of model d');
+SELECT results_eq(
+    $$SELECT u.cluster_id FROM generate_series(1, 20) g, LATERAL movie_recs.user_cluster(g) u
+       WHERE u.assigned ORDER BY g$$,
+    format('SELECT cluster_id FROM movie_recs.assignments WHERE model_id = %s AND user_id <= 20 ORDER BY user_id',
+           (SELECT id FROM m WHERE name = 'd')),
+    'user_cluster marks the stored cluster of unchanged users as assigned');
 -- A copy of model d with its ids renumbered 1..6, activated.
 CREATE TEMP TABLE renumber AS
     SELECT cluster_id AS old_id, row_number() OVER (ORDER BY cluster_id)::int AS new_id
       FROM movie_recs.centroids WHERE model_id = (SELECT id FROM m WHERE name = 'd');
-INSERT INTO movie_recs.models (source_schema, source_table, user_column, movie_column, rating_column, k, user_vector)
-SELECT source_schema, source_table, user_column, movie_column, rating_column, k, user_vector
+INSERT INTO movie_recs.models (source_schema, source_table, user_column, movie_column, rating_column, k, user_vector,
+                               soft_clusters, temperature)
+SELECT source_schema, source_table, user_column, movie_column, rating_column, k, user_vector,
+       soft_clusters, temperature
   FROM movie_recs.models WHERE model_id = (SELECT id FROM m WHERE name = 'd');
 INSERT INTO m SELECT 'd_dense', max(model_id) FROM movie_recs.models;
 INSERT INTO movie_recs.centroids (model_id, cluster_id, size, prior_weight, movie_ids, weights)

@@ -31,7 +31,7 @@ SELECT set_eq('SELECT * FROM movie_recs.user_clusters',
                   FROM movie_recs.assignments WHERE model_id = (SELECT model_id FROM model)$$,
               'user_clusters: the assignments of the active model');
 SELECT is((SELECT count(*) FROM movie_recs.user_clusters), 300::bigint, 'one row per user');
-SELECT set_eq('SELECT * FROM movie_recs.cluster_top_movies',
+SELECT set_eq('SELECT model_id, cluster_id, rank, movie_id, score FROM movie_recs.cluster_top_movies',
               $$SELECT model_id, cluster_id, rank, movie_id, score
                   FROM movie_recs.cluster_movies WHERE model_id = (SELECT model_id FROM model)$$,
               'cluster_top_movies: the lists of the active model');
@@ -91,7 +91,7 @@ SELECT results_eq($$SELECT * FROM movie_recs.materialize_recommendations(7, 'rec
                   $$SELECT model_id, 300::bigint, 2100::bigint FROM model$$,
                   'materialize_recommendations returns the model, the users and the rows written');
 SELECT set_eq('SELECT * FROM recs',
-              'SELECT a.user_id, r.* FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
+              'SELECT a.user_id, r.movie_id, r.score, r.rank FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
               'the rows are exactly recommend_movies(user, 7) for every user of the model');
 SELECT lives_ok($$SELECT * FROM movie_recs.materialize_recommendations(3, 'recs')$$, 'again with n = 3');
 SELECT is((SELECT count(*) FROM recs), 900::bigint, 'replace => true (the default) replaces the rows');
@@ -104,7 +104,7 @@ SELECT lives_ok($$SELECT * FROM movie_recs.materialize_recommendations(7, 'recs_
                 'a target with another column that has a default, on one thread');
 RESET movie_recs.max_threads;
 SELECT set_eq('SELECT user_id, movie_id, score, rank FROM recs_one_thread',
-              'SELECT a.user_id, r.* FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
+              'SELECT a.user_id, r.movie_id, r.score, r.rank FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
               'the same rows on one thread');
 CREATE ROLE movie_recs_t_bi IN ROLE movie_recs_reader;
 GRANT SELECT ON ratings, recs TO movie_recs_t_bi;

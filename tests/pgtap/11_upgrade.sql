@@ -20,12 +20,12 @@ SELECT is((SELECT model_id FROM movie_recs.models WHERE active), (SELECT model_i
 SELECT is((SELECT array_agg(cluster_id ORDER BY cluster_id) FROM movie_recs.centroids
             WHERE model_id = (SELECT model_id FROM v1_model)), '{1,2,3,4}', 'numbered 1..k, as 0.1.0 did');
 CREATE TEMP TABLE served_v1 AS
-    SELECT u, r.* FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r;
+    SELECT u, r.movie_id, r.score, r.rank FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r;
 SELECT ok(has_table_privilege('public', 'movie_recs.models', 'SELECT'), '0.1.0 let PUBLIC read the catalog');
 
 ALTER EXTENSION movie_recs UPDATE;
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'movie_recs'), '0.2.0', 'updated to 0.2.0');
-SELECT results_eq('SELECT u, r.* FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r',
+SELECT results_eq('SELECT u, r.movie_id, r.score, r.rank FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r',
                   'SELECT * FROM served_v1', 'the 0.1.0 model still serves the same recommendations');
 SELECT results_eq('SELECT model_id, action FROM movie_recs.activations',
                   $$SELECT model_id, 'train' FROM v1_model$$, 'the history starts with the active model');
@@ -45,7 +45,7 @@ SELECT isnt_empty($$SELECT 1 FROM movie_recs.models WHERE model_id = (SELECT mod
                   'and records what train_if_stale needs');
 SELECT results_eq('SELECT active_model_id FROM movie_recs.rollback_model()', 'SELECT model_id FROM v1_model',
                   'rollback_model returns to the 0.1.0 model');
-SELECT results_eq('SELECT u, r.* FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r',
+SELECT results_eq('SELECT u, r.movie_id, r.score, r.rank FROM generate_series(1, 151) u, LATERAL recommend_movies(u, 10) r',
                   'SELECT * FROM served_v1', 'which serves as before');
 SELECT throws_ok('SELECT movie_recs.rollback_model()', '55000', 'no earlier movie_recs model to roll back to',
                  'the history before the upgrade is not known');

@@ -191,6 +191,10 @@ TEST(StableIds, RetrainingWithAnotherSeedKeepsTheGroupsIds) {
     ModelParams p;
     p.kmeans.k = 5;
     p.kmeans.seed = 1;
+    // Presence vectors: every user of a group has the same vector, so both seeds find the planted
+    // groups. (With the default liked-movie vectors the users of a group like different subsets of
+    // its movies in this data, and k = 5 need not recover the groups: the premise would fail.)
+    p.vectors = UserVector::Presence;
     const Model first = train_model(m, p);
     p.kmeans.seed = 99;
     const Model second = train_model(m, p);
