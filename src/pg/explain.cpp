@@ -19,7 +19,7 @@ MOVIE_RECS_FUNCTION(user_cluster) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
     UserPlacement place;
-    place_user(user_id, true, CurrentMemoryContext, &place);
+    place_user(user_id, true, false, CurrentMemoryContext, &place);  // not in 0.1.0
     if (place.distances == nullptr)
         return (Datum)0;  // no rated movie the model knows
 
@@ -29,7 +29,8 @@ MOVIE_RECS_FUNCTION(user_cluster) {
         for (int i = 0; i < place.width; ++i)
             if (place.clusters[i] == c)
                 weight = place.weights[i];
-        Datum values[5] = {Int32GetDatum(c + 1), Float8GetDatum(place.distances[c]),
+        // cluster_id: the catalog's stable id of core cluster c, as in the catalog tables.
+        Datum values[5] = {Int32GetDatum(place.cluster_ids[c]), Float8GetDatum(place.distances[c]),
                            Float4GetDatum(weight),
                            BoolGetDatum(place.width > 0 && place.clusters[0] == c), source};
         bool nulls[5] = {false, false, false, false, false};

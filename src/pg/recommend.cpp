@@ -6,7 +6,9 @@
 // call looks up the active model and the user's stored assignment in one query; the cache is
 // reloaded when the active model changed. The user's ratings are read at call time: they are
 // excluded from the result, and when they differ from the ones the model was trained on (or the
-// model does not know the user) the user is folded in from them (source 'fold_in').
+// model does not know the user) the user is folded in from them (source 'fold_in'). Cluster ids
+// of the catalog are stable across retraining, not necessarily 1..k: the stored soft assignments
+// and the centroids map to the core's indexes 0..k-1 through cluster_index.hpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "core/fold_in.hpp"
 #include "core/model.hpp"
 #include "core/recommend.hpp"
+#include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
 #include "pg/serving.hpp"
 
@@ -41,6 +44,13 @@ const char kLookupSql[] =
     " FROM movie_recs.models m LEFT JOIN movie_recs.assignments a"
     " ON a.model_id = m.model_id AND a.user_id = $1"
     " WHERE m.active";
+// The same on a 0.1.0 catalog (this library before ALTER EXTENSION ... UPDATE): no fingerprints.
+const char kLookupSql_0_1_0[] =
+    "SELECT m.model_id, m.created_at, m.k, a.soft_clusters, a.soft_weights, m.tableoid,"
+    " NULL::pg_catalog.int8"
+    " FROM movie_recs.models m LEFT JOIN movie_recs.assignments a"
+    " ON a.model_id = m.model_id AND a.user_id = $1"
+    " WHERE m.active";
 
 // The cached serving model of this backend. Plain static data: zero-initialised, no
 // constructors or destructors run at load or exit.
@@ -52,19 +62,22 @@ struct ServingCache {
     TimestampTz created_at;
     Oid catalog_oid;
     int k;
+    int32* cluster_ids;         // k, ascending: the catalog's ids of core clusters 0..k-1
     core::ServingModel* model;  // owned
     core::FoldIn* fold_in;      // owned
     SPIPlanPtr seen_plan;       // kept: (movie, rating) of one user
     char* source;               // "schema.table", in TopMemoryContext
 };
 ServingCache cache;
-SPIPlanPtr lookup_plan;  // kept
+SPIPlanPtr lookup_plan;        // kept
+SPIPlanPtr lookup_plan_0_1_0;  // kept
 
 // The serving data of one model as read from the catalog (plain arrays).
 struct ModelRows {
     int k;
-    double* prior;            // k
-    int64* list_offsets;      // k + 1
+    int32* cluster_ids;   // k, ascending
+    double* prior;        // k
+    int64* list_offsets;  // k + 1
     int64* list_movie_ids;
     double* list_scores;
     int64 popular_count;
@@ -261,9 +274,11 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     if (SPI_processed != static_cast<uint64>(k))
         catalog_corrupt(model_id, "centroids do not match k");
     r->prior = static_cast<double*>(palloc(sizeof(double) * k));
+    r->cluster_ids = static_cast<int32*>(palloc(sizeof(int32) * k));
     for (int c = 0; c < k; ++c) {
-        if (DatumGetInt32(column(t, c, 1, model_id)) != c + 1)
-            catalog_corrupt(model_id, "cluster ids of the centroids are not 1..k");
+        r->cluster_ids[c] = DatumGetInt32(column(t, c, 1, model_id));
+        if (c > 0 && r->cluster_ids[c] <= r->cluster_ids[c - 1])
+            catalog_corrupt(model_id, "cluster ids of the centroids are not distinct");
         r->prior[c] = DatumGetFloat8(column(t, c, 2, model_id));
     }
 
@@ -276,9 +291,9 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->list_movie_ids = static_cast<int64*>(palloc_extended(sizeof(int64) * Max(rows, 1), MCXT_ALLOC_HUGE));
     r->list_scores = static_cast<double*>(palloc_extended(sizeof(double) * Max(rows, 1), MCXT_ALLOC_HUGE));
     for (uint64 i = 0; i < rows; ++i) {
-        int32 c = DatumGetInt32(column(t, i, 1, model_id));
-        if (c < 1 || c > k) catalog_corrupt(model_id, "cluster_movies names a cluster out of range");
-        r->list_offsets[c] += 1;
+        int c = cluster_index(r->cluster_ids, k, DatumGetInt32(column(t, i, 1, model_id)));
+        if (c < 0) catalog_corrupt(model_id, "cluster_movies names a cluster without a centroid");
+        r->list_offsets[c + 1] += 1;
         r->list_movie_ids[i] = DatumGetInt64(column(t, i, 2, model_id));
         r->list_scores[i] = DatumGetFloat8(column(t, i, 3, model_id));
     }
@@ -296,6 +311,7 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
         r->popular_scores[i] = DatumGetFloat8(column(t, i, 2, model_id));
     }
 
+    // In cluster_id order like r->cluster_ids: centroid c is core cluster index c.
     t = query_model(
         "SELECT movie_ids, weights FROM movie_recs.centroids WHERE model_id = $1"
         " ORDER BY cluster_id",
@@ -348,6 +364,10 @@ void invalidate_cache() {
         pfree(cache.source);
         cache.source = nullptr;
     }
+    if (cache.cluster_ids != nullptr) {
+        pfree(cache.cluster_ids);
+        cache.cluster_ids = nullptr;
+    }
 }
 
 // Loads model_id into the cache (SPI connected).
@@ -380,7 +400,9 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
         prepare_seen_plan(schema, table, user_column, movie_column, rating_column, source);
     read_model_rows(model_id, k, &rows);
     char* kept_source = MemoryContextStrdup(TopMemoryContext, source);
-    core::ServingModel* model = build_serving_model(rows);  // may throw (leaves kept_source)
+    int32* kept_ids = static_cast<int32*>(MemoryContextAlloc(TopMemoryContext, sizeof(int32) * k));
+    memcpy(kept_ids, rows.cluster_ids, sizeof(int32) * k);
+    core::ServingModel* model = build_serving_model(rows);  // may throw (leaks the two copies)
     core::FoldIn* fold = nullptr;
     try {
         fold = build_fold_in(rows);
@@ -398,6 +420,7 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     cache.model = model;
     cache.fold_in = fold;
     cache.source = kept_source;
+    cache.cluster_ids = kept_ids;
     cache.model_id = model_id;
     cache.created_at = created_at;
     cache.catalog_oid = catalog_oid;
@@ -417,20 +440,22 @@ bool read_soft_array(Datum d, Oid elemtype, int* n, void** dst, MemoryContext cx
 
 }  // namespace
 
-void place_user(int64 user_id, bool need_distances, MemoryContext cxt, UserPlacement* out) {
+void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
+                UserPlacement* out) {
     memset(out, 0, sizeof(*out));
     out->nearest = -1;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    if (lookup_plan == nullptr) {
+    SPIPlanPtr* kept = catalog_0_1_0 ? &lookup_plan_0_1_0 : &lookup_plan;
+    if (*kept == nullptr) {
         Oid types[1] = {INT8OID};
-        SPIPlanPtr plan = SPI_prepare(kLookupSql, 1, types);
+        SPIPlanPtr plan = SPI_prepare(catalog_0_1_0 ? kLookupSql_0_1_0 : kLookupSql, 1, types);
         if (plan == nullptr || SPI_keepplan(plan) != 0)
             elog(ERROR, "preparing the movie_recs model lookup failed: %s",
                  SPI_result_code_string(SPI_result));
-        lookup_plan = plan;
+        *kept = plan;
     }
     Datum arg[1] = {Int64GetDatum(user_id)};
-    int rc = SPI_execute_plan(lookup_plan, arg, nullptr, true, 0);
+    int rc = SPI_execute_plan(*kept, arg, nullptr, true, 0);
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
     if (SPI_processed == 0)
@@ -455,8 +480,10 @@ void place_user(int64 user_id, bool need_distances, MemoryContext cxt, UserPlace
     Datum dc = SPI_getbinval(t->vals[0], t->tupdesc, 4, &null_clusters);
     Datum dw = SPI_getbinval(t->vals[0], t->tupdesc, 5, &null_weights);
     Datum df = SPI_getbinval(t->vals[0], t->tupdesc, 7, &null_fingerprint);
-    const bool known = !null_clusters && !null_weights && !null_fingerprint;
-    const int64 stored_fingerprint = known ? DatumGetInt64(df) : 0;
+    // A NULL fingerprint: the model was trained before fingerprints existed (a 0.1.0 catalog, or
+    // a 0.1.0 model kept through the upgrade); the stored assignment is used as 0.1.0 did.
+    const bool known = !null_clusters && !null_weights;
+    const int64 stored_fingerprint = known && !null_fingerprint ? DatumGetInt64(df) : 0;
     if (known) {
         int nw = 0;
         void* pc = nullptr;
@@ -466,16 +493,19 @@ void place_user(int64 user_id, bool need_distances, MemoryContext cxt, UserPlace
             catalog_corrupt(model_id, "malformed soft assignment");
         clusters = static_cast<int32*>(pc);
         weights = static_cast<float*>(pw);
-        for (int i = 0; i < width; ++i) {
-            if (clusters[i] < 1 || clusters[i] > k)
-                catalog_corrupt(model_id, "soft assignment names a cluster out of range");
-            clusters[i] -= 1;  // SQL cluster ids are 1..k, core indexes 0..k-1
-        }
     }
 
     if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
         cache.catalog_oid != catalog_oid)
         load_cache(model_id, created_at, catalog_oid, k);
+    out->cluster_ids = cache.cluster_ids;
+    // Catalog cluster ids (stable across retraining, not necessarily 1..k) -> core cluster
+    // indexes 0..k-1.
+    for (int i = 0; i < width; ++i) {
+        clusters[i] = cluster_index(cache.cluster_ids, cache.k, clusters[i]);
+        if (clusters[i] < 0)
+            catalog_corrupt(model_id, "soft assignment names a cluster without a centroid");
+    }
 
     // The user's ratings now: every movie is excluded; those with a finite rating place the user.
     execute_seen_plan(user_id);
@@ -499,7 +529,9 @@ void place_user(int64 user_id, bool need_distances, MemoryContext cxt, UserPlace
     // Known and unchanged: the stored assignment. Otherwise fold in from the current ratings.
     int64* sorted = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrated, 1)));
     memcpy(sorted, rated, sizeof(int64) * nrated);
-    const bool unchanged = known && nrated > 0 && fingerprint_of(sorted, nrated) == stored_fingerprint;
+    const bool unchanged =
+        known && (null_fingerprint ||
+                  (nrated > 0 && fingerprint_of(sorted, nrated) == stored_fingerprint));
     int fold_width = 0;
     int32* fold_clusters = nullptr;
     float* fold_weights = nullptr;
@@ -544,8 +576,12 @@ MOVIE_RECS_FUNCTION(recommend_movies) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     MemoryContext cxt = CurrentMemoryContext;
 
+    // Declared by the 0.1.0 script (a 0.1.0 catalog, before ALTER EXTENSION ... UPDATE), the
+    // function returns three columns, without source.
+    const int natts = rsinfo->setDesc->natts;
+    const bool catalog_0_1_0 = natts == 3;
     UserPlacement place;
-    place_user(user_id, false, cxt, &place);
+    place_user(user_id, false, catalog_0_1_0, cxt, &place);
 
     int64* ids = nullptr;
     double* scores = nullptr;
@@ -556,6 +592,7 @@ MOVIE_RECS_FUNCTION(recommend_movies) {
         Datum values[4] = {Int64GetDatum(ids[i]), Float8GetDatum(scores[i]), Int32GetDatum(i + 1),
                            source};
         bool nulls[4] = {false, false, false, false};
+        // Only the first natts values are used: a 0.1.0 declaration has no source column.
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     return (Datum)0;
