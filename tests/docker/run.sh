@@ -12,6 +12,8 @@
 #   DOCKER_SMOKE_BUDGET  seconds for the whole suite (default 480; scripts/test.sh stops a suite
 #                        after TEST_SCRIPT_TIMEOUT = 900 s)
 #   DOCKER_SMOKE_MAJORS  the majors to run, in order, regardless of time (e.g. "17 15")
+#   DOCKER_SMOKE_SKIP    set to 1 to skip the suite (for example on a development machine where
+#                        another build is using the container engine); CI leaves it unset
 #   SHARED_DIR, ENGINE, ...  see smoke.sh
 # Exit status: 0 passed, 1 failed, 77 skipped (no container engine).
 set -euo pipefail
@@ -21,6 +23,10 @@ export REPO_ROOT
 # shellcheck source=tests/docker/engine.sh
 source "$REPO_ROOT/tests/docker/engine.sh"
 
+if [[ "${DOCKER_SMOKE_SKIP:-0}" == 1 ]]; then
+    echo "skipped: DOCKER_SMOKE_SKIP=1"
+    exit 77
+fi
 if ! docker_find_engine; then
     echo "skipped: no container engine ($ENGINE_MISSING)"
     exit 77
