@@ -5,6 +5,7 @@
 # never a crash, and recommend_movies() says the relation changed since training; a compatible
 # change keeps both working. Once the table is restored both work again, with the same answers.
 set -uo pipefail
+# shellcheck source=tests/faults/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 db=faults_alter
 faults_setup
@@ -70,6 +71,7 @@ fault "table replaced by a composite type" \
 fault "user column type changed to integer (compatible)" \
     "ALTER TABLE ratings ALTER COLUMN user_id TYPE integer;" "$restore" 00000 00000
 
+# shellcheck disable=SC2016
 check "no error was XX000 (internal)" eval '! grep -q -E "^ERROR:  XX|:sqlstate:XX" "$work"/*'
 no_crash
 check "after the restores recommend_movies() gives the same answers as before (50 users)" \

@@ -4,6 +4,7 @@
 # same recommendations and the catalog holds exactly the rows it held before (no partial model,
 # no row naming a model that does not exist).
 set -uo pipefail
+# shellcheck source=tests/faults/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 db=$FAULTS_DB
 faults_setup

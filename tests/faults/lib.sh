@@ -1,4 +1,5 @@
 # tests/faults/lib.sh -- helpers shared by the fault scripts (sourced, never run).
+# shellcheck shell=bash disable=SC2034,SC2016
 #
 # The scripts run against the server started by tests/faults/run.sh: PGHOST, PGPORT, PGUSER,
 # PGTMP_DIR, PGTMP_DATA, PGTMP_LOG and PG_BIN are exported, and database $FAULTS_DB holds the
@@ -87,8 +88,12 @@ SQL
 # catalog_state fails loudly rather than print nothing (an empty state would compare equal).
 catalog_state_checked() {
     local s
-    s=$(catalog_state "$1") && [[ "$s" == *orphans=* ]] || { echo "cannot read the catalog state" >&2; return 1; }
-    echo "$s"
+    if s=$(catalog_state "$1") && [[ "$s" == *orphans=* ]]; then
+        echo "$s"
+    else
+        echo "cannot read the catalog state" >&2
+        return 1
+    fi
 }
 
 active_model() { q -d "$1" -c "SELECT model_id FROM movie_recs.models WHERE active"; }

@@ -5,6 +5,7 @@
 # crash (same postmaster, the session goes on, no process terminated by a signal), and leaves the
 # catalog unchanged; the amount the second hint suggests is enough to train.
 set -uo pipefail
+# shellcheck source=tests/faults/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 db=$FAULTS_DB
 faults_setup

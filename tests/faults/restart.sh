@@ -4,6 +4,7 @@
 # clients succeeds in every transaction, and every answer (checked inside the transaction) is the
 # one the active model gave before the restart, from the same model.
 set -uo pipefail
+# shellcheck source=tests/faults/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 db=$FAULTS_DB
 CLIENTS=16

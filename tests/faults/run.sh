@@ -34,7 +34,8 @@ SELECT count(*) FROM movie_recs.load_demo_data(users => $FAULTS_USERS, movies =>
 SELECT model_id FROM train_movie_clusters(k => 20, seed => 1);
 SQL
 
-scripts=(${FAULTS_ONLY:-kill.sh cancel.sh restart.sh memory.sh altered.sh})
+# FAULTS_ONLY="kill.sh cancel.sh": run only these.
+read -r -a scripts <<<"${FAULTS_ONLY:-kill.sh cancel.sh restart.sh memory.sh altered.sh}"
 failed_scripts=()
 for s in "${scripts[@]}"; do
     echo "== $s"
@@ -44,8 +45,8 @@ for s in "${scripts[@]}"; do
         failed_scripts+=("$s (exit status $rc)")
     fi
     # Each fault leaves the server up for the next one.
-    if ! wait_ready_rc=$(psql -X -At -d postgres -c 'SELECT 1' 2>&1); then
-        echo "not ok - the server is up after $s: $wait_ready_rc" | tee -a "$OUT"
+    if ! up=$(psql -X -At -d postgres -c 'SELECT 1' 2>&1); then
+        echo "not ok - the server is up after $s: $up" | tee -a "$OUT"
         break
     fi
 done
