@@ -28,6 +28,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -358,6 +359,11 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
     progress_reading(0);
 
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    // No JIT for this plain scan: compiling would cost more than it saves, and loading LLVM
+    // adds tens of MB to the backend. The setting comes back after the query (or on error).
+    const int guc_level = NewGUCNestLevel();
+    (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
     SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -367,6 +373,7 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
     options.read_only = true;
     options.dest = &r->pub;
     int rc = SPI_execute_plan_extended(plan, &options);
+    AtEOXact_GUC(true, guc_level);
     if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
         elog(ERROR, "reading relation \"%s\" failed: %s", src.display, SPI_result_code_string(rc));
     SPI_freeplan(plan);

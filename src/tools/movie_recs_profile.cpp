@@ -4,6 +4,7 @@
 //
 //   movie_recs_profile [--ratings N] [--k K] [--max-iterations I] [--tolerance T] [--threads T]
 //                      [--seed S]
+//   movie_recs_profile --estimate RATINGS USERS MOVIES K THREADS   (the memory estimate, bytes)
 #include <chrono>
 #include <algorithm>
 #include <ctime>
@@ -61,6 +62,13 @@ double arg_double(int argc, char** argv, const char* name, double fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 7 && std::string(argv[1]) == "--estimate") {
+        // The extension's memory estimate for RATINGS USERS MOVIES K THREADS, in bytes.
+        std::printf("%lld\n", static_cast<long long>(estimate_training_bytes(
+                                   std::atoll(argv[2]), std::atoll(argv[3]), std::atoll(argv[4]),
+                                   std::atoi(argv[5]), std::atoi(argv[6]))));
+        return 0;
+    }
     const long long ratings = arg_int(argc, argv, "--ratings", 25000000);
     ModelParams params;
     params.kmeans.k = static_cast<int>(arg_int(argc, argv, "--k", 20));
