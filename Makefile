@@ -9,7 +9,7 @@ MODULE_big   = movie_recs
 OBJS         = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*.cpp) $(wildcard src/core/*.cpp)))
 # The install script is assembled from sql/install/*.sql, one file per topic, in name order.
 DATA_built   = sql/movie_recs--0.1.0.sql
-REGRESS      = setup train recommend errors demo
+REGRESS      = setup train recommend errors demo scale
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG      ?= pg_config
