@@ -14,6 +14,7 @@
 #include "core/model.hpp"
 #include "core/recommend.hpp"
 #include "pg/guard.hpp"
+#include "pg/serving_reads.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -46,6 +47,7 @@ struct ServingCache {
     core::ServingModel* model;  // owned
     SPIPlanPtr seen_plan;       // kept
     char* source;               // "schema.table", in TopMemoryContext
+    char* names;                // schema, table, user and movie column, NUL-separated, ditto
 };
 ServingCache cache;
 SPIPlanPtr lookup_plan;  // kept
@@ -241,6 +243,10 @@ void invalidate_cache() {
         pfree(cache.source);
         cache.source = nullptr;
     }
+    if (cache.names != nullptr) {
+        pfree(cache.names);
+        cache.names = nullptr;
+    }
 }
 
 // Loads model_id into the cache (SPI connected).
@@ -263,6 +269,14 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     ModelRows rows;
     read_model_rows(model_id, k, &rows);
     char* kept_source = MemoryContextStrdup(TopMemoryContext, source);
+    const Size lens[4] = {strlen(schema) + 1, strlen(table) + 1, strlen(user_column) + 1,
+                          strlen(movie_column) + 1};
+    char* names = static_cast<char*>(
+        MemoryContextAlloc(TopMemoryContext, lens[0] + lens[1] + lens[2] + lens[3]));
+    memcpy(names, schema, lens[0]);
+    memcpy(names + lens[0], table, lens[1]);
+    memcpy(names + lens[0] + lens[1], user_column, lens[2]);
+    memcpy(names + lens[0] + lens[1] + lens[2], movie_column, lens[3]);
     core::ServingModel* model = build_serving_model(rows);  // may throw (leaves kept_source)
 
     if (SPI_keepplan(seen) != 0) {
@@ -272,11 +286,18 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     cache.seen_plan = seen;
     cache.model = model;
     cache.source = kept_source;
+    cache.names = names;
     cache.model_id = model_id;
     cache.created_at = created_at;
     cache.catalog_oid = catalog_oid;
     cache.k = k;
     cache.valid = true;
+}
+
+void connect_spi(bool* connected) {
+    if (*connected) return;
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    *connected = true;
 }
 
 // Copies a one-dimensional array without NULLs of `n` 4-byte elements into dst.
@@ -310,68 +331,101 @@ MOVIE_RECS_FUNCTION(recommend_movies) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     MemoryContext cxt = CurrentMemoryContext;
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    if (lookup_plan == nullptr) {
-        Oid types[1] = {INT8OID};
-        SPIPlanPtr plan = SPI_prepare(kLookupSql, 1, types);
-        if (plan == nullptr || SPI_keepplan(plan) != 0)
-            elog(ERROR, "preparing the movie_recs model lookup failed: %s",
-                 SPI_result_code_string(SPI_result));
-        lookup_plan = plan;
-    }
-    Datum arg[1] = {Int64GetDatum(user_id)};
-    int rc = SPI_execute_plan(lookup_plan, arg, nullptr, true, 0);
-    if (rc != SPI_OK_SELECT)
-        elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
-    if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("no trained movie_recs model"),
-                        errhint("Run train_movie_clusters() first.")));
-    SPITupleTable* t = SPI_tuptable;
-    bool isnull;
-    const int64 model_id =
-        DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
-    const TimestampTz created_at =
-        DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
-    const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
-    const Oid catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 6, &isnull));
-
-    // The user's soft assignment; none for a user the model was not trained on.
+    // SPI is connected only when a query is needed (a fallback, or loading the cache).
+    bool spi = false;
+    // The active model and the user's soft assignment: through the catalog's indexes
+    // (serving_reads.cpp), or by the SQL query when that is not possible.
+    int64 model_id;
+    TimestampTz created_at;
+    int k;
+    Oid catalog_oid;
     int width = 0;
     int32* clusters = nullptr;
     float* weights = nullptr;
-    bool null_clusters, null_weights;
-    Datum dc = SPI_getbinval(t->vals[0], t->tupdesc, 4, &null_clusters);
-    Datum dw = SPI_getbinval(t->vals[0], t->tupdesc, 5, &null_weights);
-    if (!null_clusters && !null_weights) {
-        int nw = 0;
-        void* pc = nullptr;
-        void* pw = nullptr;
-        if (!read_soft_array(dc, INT4OID, &width, &pc, cxt) ||
-            !read_soft_array(dw, FLOAT4OID, &nw, &pw, cxt) || nw != width)
-            catalog_corrupt(model_id, "malformed soft assignment");
-        clusters = static_cast<int32*>(pc);
-        weights = static_cast<float*>(pw);
-        for (int i = 0; i < width; ++i) {
-            if (clusters[i] < 1 || clusters[i] > k)
-                catalog_corrupt(model_id, "soft assignment names a cluster out of range");
-            clusters[i] -= 1;  // SQL cluster ids are 1..k, core indexes 0..k-1
+    bool isnull;
+    ActiveModel direct;
+    if (read_active_model(user_id, cxt, &direct)) {
+        if (!direct.found)
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("no trained movie_recs model"),
+                            errhint("Run train_movie_clusters() first.")));
+        model_id = direct.model_id;
+        created_at = direct.created_at;
+        k = direct.k;
+        catalog_oid = direct.catalog_oid;
+        if (direct.malformed) catalog_corrupt(model_id, "malformed soft assignment");
+        width = direct.width;
+        clusters = direct.clusters;
+        weights = direct.weights;
+    } else {
+        connect_spi(&spi);
+        if (lookup_plan == nullptr) {
+            Oid types[1] = {INT8OID};
+            SPIPlanPtr plan = SPI_prepare(kLookupSql, 1, types);
+            if (plan == nullptr || SPI_keepplan(plan) != 0)
+                elog(ERROR, "preparing the movie_recs model lookup failed: %s",
+                     SPI_result_code_string(SPI_result));
+            lookup_plan = plan;
         }
+        Datum arg[1] = {Int64GetDatum(user_id)};
+        int rc = SPI_execute_plan(lookup_plan, arg, nullptr, true, 0);
+        if (rc != SPI_OK_SELECT)
+            elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
+        if (SPI_processed == 0)
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("no trained movie_recs model"),
+                            errhint("Run train_movie_clusters() first.")));
+        SPITupleTable* t = SPI_tuptable;
+        model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
+        created_at = DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
+        k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
+        catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 6, &isnull));
+
+        // The user's soft assignment; none for a user the model was not trained on.
+        bool null_clusters, null_weights;
+        Datum dc = SPI_getbinval(t->vals[0], t->tupdesc, 4, &null_clusters);
+        Datum dw = SPI_getbinval(t->vals[0], t->tupdesc, 5, &null_weights);
+        if (!null_clusters && !null_weights) {
+            int nw = 0;
+            void* pc = nullptr;
+            void* pw = nullptr;
+            if (!read_soft_array(dc, INT4OID, &width, &pc, cxt) ||
+                !read_soft_array(dw, FLOAT4OID, &nw, &pw, cxt) || nw != width)
+                catalog_corrupt(model_id, "malformed soft assignment");
+            clusters = static_cast<int32*>(pc);
+            weights = static_cast<float*>(pw);
+        }
+    }
+    for (int i = 0; i < width; ++i) {
+        if (clusters[i] < 1 || clusters[i] > k)
+            catalog_corrupt(model_id, "soft assignment names a cluster out of range");
+        clusters[i] -= 1;  // SQL cluster ids are 1..k, core indexes 0..k-1
     }
 
     if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
-        cache.catalog_oid != catalog_oid)
+        cache.catalog_oid != catalog_oid) {
+        connect_spi(&spi);
         load_cache(model_id, created_at, catalog_oid, k);
-
-    execute_seen_plan(user_id);
-    const int64 nseen = static_cast<int64>(SPI_processed);
-    int64* seen = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nseen, 1)));
-    int64 kept = 0;
-    for (int64 i = 0; i < nseen; ++i) {
-        Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-        if (!isnull) seen[kept++] = DatumGetInt64(d);
     }
-    SPI_finish();
+
+    // The movies the user has rated: through the source table's index, or by the SQL query.
+    const char* schema = cache.names;
+    const char* table = schema + strlen(schema) + 1;
+    const char* user_column = table + strlen(table) + 1;
+    const char* movie_column = user_column + strlen(user_column) + 1;
+    int64* seen = nullptr;
+    int64 kept = 0;
+    if (!read_user_movies(schema, table, user_column, movie_column, user_id, cxt, &seen, &kept)) {
+        connect_spi(&spi);
+        execute_seen_plan(user_id);
+        const int64 nseen = static_cast<int64>(SPI_processed);
+        seen = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nseen, 1)));
+        for (int64 i = 0; i < nseen; ++i) {
+            Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+            if (!isnull) seen[kept++] = DatumGetInt64(d);
+        }
+    }
+    if (spi) SPI_finish();
 
     int64* ids = nullptr;
     double* scores = nullptr;
