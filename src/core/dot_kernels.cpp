@@ -211,6 +211,20 @@ double packed_dot(const PackedRow& r, const float* dense) {
                              : gather<false>(r.wide, r.vals, r.uniform, r.nnz, dense);
 }
 
+std::int64_t packed_count(const PackedRow& r, const std::uint64_t* bitmap) {
+    std::int64_t count = 0;
+    if (r.narrow != nullptr) {
+        for (std::int64_t e = 0; e < r.nnz; ++e)
+            count += static_cast<std::int64_t>((bitmap[r.narrow[e] >> 6] >> (r.narrow[e] & 63)) & 1U);
+    } else {
+        for (std::int64_t e = 0; e < r.nnz; ++e) {
+            const auto p = static_cast<std::uint32_t>(r.wide[e]);
+            count += static_cast<std::int64_t>((bitmap[p >> 6] >> (p & 63)) & 1U);
+        }
+    }
+    return count;
+}
+
 double sparse_dot(const std::int32_t* cols, const float* vals, std::int64_t nnz,
                   const double* dense) {
     return gather<false>(cols, vals, 0.0f, nnz, dense);

@@ -38,6 +38,9 @@ constexpr int kFewDots = 4;
 // loads of the m vectors overlap), with exactly the arithmetic of packed_dot.
 void packed_dots_few(const PackedRow& row, const float* const* dense, int count, double* out);
 
+// The number of the row's positions whose bit is set in `bitmap` (bit p of word p / 64).
+std::int64_t packed_count(const PackedRow& row, const std::uint64_t* bitmap);
+
 // Sum over the entries of vals[e] * dense[cols[e]], accumulated in double.
 double sparse_dot(const std::int32_t* cols, const float* vals, std::int64_t nnz,
                   const double* dense);

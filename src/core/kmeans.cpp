@@ -75,6 +75,7 @@ double seed_plus_plus(KMeansState& s, std::uint64_t seed, int threads, const Hoo
     std::vector<double> best(static_cast<std::size_t>(n), std::numeric_limits<double>::infinity());
     std::vector<char> chosen(static_cast<std::size_t>(n), 0);
     std::vector<float> center(static_cast<std::size_t>(s.dims), 0.0f);
+    std::vector<std::uint64_t> bitmap(static_cast<std::size_t>((s.dims + 63) / 64), 0);
     std::vector<std::int64_t> picks;
     s.begin_seeding();
     std::int64_t pick = static_cast<std::int64_t>(uniform_below(rng, static_cast<std::uint64_t>(n)));
@@ -88,21 +89,39 @@ double seed_plus_plus(KMeansState& s, std::uint64_t seed, int threads, const Hoo
         const std::int64_t pn = s.nnz(pick);
         for (std::int64_t e = 0; e < pn; ++e)
             center[static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])])] = pv[e];
+        // A seed whose entries share one value (presence vectors): with a row of the same kind,
+        // the dot product is the two values times the number of shared movies, counted in a
+        // bitmap that stays in the first-level cache.
+        const PackedRow seed_row = s.packed(pick);
+        const bool seed_uniform = seed_row.vals == nullptr;
+        if (seed_uniform)
+            for (std::int64_t e = 0; e < pn; ++e) {
+                const auto p = static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])]);
+                bitmap[p >> 6] |= std::uint64_t{1} << (p & 63);
+            }
         const double c_sq = s.x_sq[static_cast<std::size_t>(pick)];
         const double c_norm = std::sqrt(c_sq);
         // D(x)^2 to the nearest centre so far, updated with the new centre; every distance is
         // also recorded as a bound.
         parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
             for (std::int64_t i = begin; i < end; ++i) {
-                const double dot = packed_dot(s.packed(i), center.data());
+                const PackedRow row = s.packed(i);
+                const double dot =
+                    seed_uniform && row.vals == nullptr
+                        ? static_cast<double>(row.uniform) * static_cast<double>(seed_row.uniform) *
+                              static_cast<double>(packed_count(row, bitmap.data()))
+                        : packed_dot(row, center.data());
                 const double d = std::max(0.0, s.x_sq[static_cast<std::size_t>(i)] - 2 * dot + c_sq);
                 const double err = s.exact_slack(i, c_norm);
                 s.note_seed_distance(i, c, d, err);
                 if (d < best[static_cast<std::size_t>(i)]) best[static_cast<std::size_t>(i)] = d;
             }
         });
-        for (std::int64_t e = 0; e < pn; ++e)
-            center[static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])])] = 0.0f;
+        for (std::int64_t e = 0; e < pn; ++e) {
+            const auto p = static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])]);
+            center[p] = 0.0f;
+            bitmap[p >> 6] = 0;
+        }
         hooks.report({"seeding", c + 1, s.k, 0, 0});
         if (c + 1 == s.k) break;
         double total = 0;

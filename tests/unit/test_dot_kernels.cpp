@@ -100,3 +100,13 @@ TEST(DotKernels, SparseDotInDouble) {
     const double dense[6] = {1, 10, 3, 100, 1000, 7};
     EXPECT_DOUBLE_EQ(sparse_dot(cols, vals, 3, dense), 0.5 * 3 + 2 * 1 - 7);
 }
+
+TEST(DotKernels, CountOfPositionsInABitmap) {
+    std::vector<std::uint64_t> bitmap(4, 0);
+    for (int p : {0, 5, 63, 64, 130, 255}) bitmap[static_cast<std::size_t>(p / 64)] |= std::uint64_t{1} << (p % 64);
+    const std::uint16_t narrow[] = {0, 1, 5, 63, 64, 65, 130, 255, 200};
+    const std::int32_t wide[] = {0, 1, 5, 63, 64, 65, 130, 255, 200};
+    EXPECT_EQ(packed_count(PackedRow{narrow, nullptr, nullptr, 1.0f, 9}, bitmap.data()), 6);
+    EXPECT_EQ(packed_count(PackedRow{nullptr, wide, nullptr, 1.0f, 9}, bitmap.data()), 6);
+    EXPECT_EQ(packed_count(PackedRow{nullptr, wide, nullptr, 1.0f, 0}, bitmap.data()), 0);
+}
