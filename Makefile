@@ -7,9 +7,13 @@
 EXTENSION    = movie_recs
 MODULE_big   = movie_recs
 OBJS         = $(patsubst %.cpp,%.o,$(sort $(wildcard src/pg/*.cpp) $(wildcard src/core/*.cpp)))
-# The install script is assembled from sql/install/*.sql, one file per topic, in name order.
-DATA_built   = sql/movie_recs--0.1.0.sql
-REGRESS      = setup train recommend errors demo scale
+EXTVERSION   = 0.2.0
+# The install script of the current version is assembled from sql/install/*.sql, one file per
+# topic, in name order; so is the upgrade script from 0.1.0 (below). The 0.1.0 install script is
+# kept as it shipped, for CREATE EXTENSION ... VERSION '0.1.0' and the upgrade test.
+DATA         = sql/movie_recs--0.1.0.sql
+DATA_built   = sql/movie_recs--$(EXTVERSION).sql sql/movie_recs--0.1.0--0.2.0.sql
+REGRESS      = setup train recommend errors demo quality scale
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG      ?= pg_config
@@ -32,7 +36,18 @@ EXTRA_CLEAN = src/pg/*.o src/core/*.o
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/movie_recs--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
+sql/movie_recs--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
+
+# Upgrade 0.1.0 -> 0.2.0: the changes to objects 0.1.0 had (sql/upgrade/0.1.0--0.2.0.sql), then
+# every topic file 0.1.0 did not have, then the privileges again. A change to one of the five
+# files of 0.1.0 must be repeated in sql/upgrade/0.1.0--0.2.0.sql; tests/pgtap/10_upgrade.sql
+# fails when the upgraded catalog differs from a fresh install.
+FILES_0_1_0  = $(addprefix sql/install/,00_schema.sql 10_catalog.sql 20_train_serve.sql \
+                                        40_demo_data.sql 90_privileges.sql)
+NEW_IN_0_2_0 = $(filter-out $(FILES_0_1_0),$(sort $(wildcard sql/install/*.sql)))
+sql/movie_recs--0.1.0--0.2.0.sql: sql/upgrade/0.1.0--0.2.0.sql $(NEW_IN_0_2_0) \
+                                  sql/install/90_privileges.sql
 	cat $^ > $@
 
 # Objects depend on the headers they may include (coarse but safe).

@@ -40,29 +40,13 @@ heading() {
 heading "Install dependencies"
 bash "$REPO_ROOT/scripts/install-deps.sh"
 
-if [[ -z "${PG_CONFIG:-}" ]]; then
-    if [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
-        PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    else
-        PG_CONFIG=$(command -v pg_config || echo pg_config)
-    fi
-fi
-export PG_CONFIG
+# shellcheck source=scripts/build-lib.sh
+source "$REPO_ROOT/scripts/build-lib.sh"
+resolve_pg_config
 
 heading "Build and install the extension"
 make -j"$JOBS" PG_CONFIG="$PG_CONFIG"
-sharedir=$("$PG_CONFIG" --sharedir)
-pkglibdir=$("$PG_CONFIG" --pkglibdir)
-if [[ "$(id -u)" -eq 0 || (-w "$sharedir/extension" && -w "$pkglibdir") ]]; then
-    make install PG_CONFIG="$PG_CONFIG"
-elif command -v sudo >/dev/null 2>&1; then
-    echo "$sharedir/extension or $pkglibdir is not writable; using sudo for make install"
-    sudo make install PG_CONFIG="$PG_CONFIG"
-else
-    echo "demo.sh: cannot write $sharedir/extension or $pkglibdir and sudo is not available;" >&2
-    echo "         run 'make install PG_CONFIG=$PG_CONFIG' as root first" >&2
-    exit 1
-fi
+make_install PG_CONFIG="$PG_CONFIG"
 
 heading "Start a throwaway PostgreSQL server"
 # shellcheck source=scripts/pg-tmp.sh

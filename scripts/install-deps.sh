@@ -15,6 +15,7 @@ PACKAGES=(
     libeigen3-dev
     libgtest-dev
     postgresql-15-pgtap
+    postgresql-15-cron
     libtap-parser-sourcehandler-pgtap-perl
     libpq-dev
     python3

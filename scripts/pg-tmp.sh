@@ -21,6 +21,8 @@
 #     PG_BIN       directory holding initdb/pg_ctl/...; otherwise derived from
 #                  $PG_CONFIG, /usr/lib/postgresql/15/bin/pg_config or pg_config
 #                  on PATH, falling back to /usr/lib/postgresql/15/bin
+#     PGTMP_EXTRA_CONF  lines appended to postgresql.conf before the server starts
+#                  (e.g. shared_preload_libraries = 'pg_cron'); later lines win
 #
 # Environment exported by pgtmp_start:
 #     PGTMP_DIR    the temporary directory (also the unix socket directory)
@@ -183,6 +185,9 @@ log_checkpoints = off
 log_line_prefix = '%m [%p] %q%u@%d '
 lc_messages = 'C'
 CONF
+    if [[ -n "${PGTMP_EXTRA_CONF:-}" ]]; then
+        printf '\n# ---- PGTMP_EXTRA_CONF ----\n%s\n' "$PGTMP_EXTRA_CONF" >>"$dir/data/postgresql.conf"
+    fi
 
     port=${PGTMP_PORT:-$PGTMP_DEFAULT_PORT}
     if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1024 || port > 65535)); then

@@ -5,6 +5,7 @@
 #     export PG_CONFIG=$(scripts/private-pg.sh /tmp/mypg)
 # `make install`, scripts/pg-tmp.sh, scripts/test.sh and scripts/demo.sh install into and run
 # from DIR without touching the system installation: several work trees can be tested at once.
+# Run again after installing an extension package (e.g. postgresql-15-cron): its files are added.
 set -euo pipefail
 dir=${1:?usage: private-pg.sh DIR}
 src_bin=$(dirname "$(readlink -f "${SYSTEM_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}")")
@@ -17,5 +18,10 @@ if [[ ! -x "$dir$libroot/$major/bin/pg_config" ]]; then
     cp -a "$shareroot/$major" "$dir$shareroot/"
     ln -sfn /usr/include/postgresql "$dir/usr/include/postgresql"
     chmod -R a+rX "$dir"
+else
+    # Extensions packaged since the copy was made (e.g. postgresql-15-cron): add their files,
+    # never overwrite ours.
+    cp -an "$libroot/$major/lib/." "$dir$libroot/$major/lib/"
+    cp -an "$shareroot/$major/extension/." "$dir$shareroot/$major/extension/"
 fi
 echo "$dir$libroot/$major/bin/pg_config"

@@ -39,6 +39,8 @@ TEST_SCRIPT_TIMEOUT=${TEST_SCRIPT_TIMEOUT:-900}
 
 # shellcheck source=scripts/pg-tmp.sh
 source "$REPO_ROOT/scripts/pg-tmp.sh"
+# shellcheck source=scripts/build-lib.sh
+source "$REPO_ROOT/scripts/build-lib.sh"
 
 heading() {
     printf '\n==> %s\n' "$*"
@@ -140,27 +142,9 @@ step_unit_tests() {
     ctest --test-dir build/cmake --output-on-failure --no-tests=error
 }
 
-# Runs `make install`, through sudo when a non-root user cannot write the
-# PostgreSQL installation directories.
-make_install() {
-    local sharedir pkglibdir
-    sharedir=$("$PG_CONFIG" --sharedir)
-    pkglibdir=$("$PG_CONFIG" --pkglibdir)
-    if [[ "$(id -u)" -eq 0 || (-w "$sharedir/extension" && -w "$pkglibdir") ]]; then
-        make install PG_CONFIG="$PG_CONFIG" WERROR=1
-    elif command -v sudo >/dev/null 2>&1; then
-        echo "$sharedir/extension or $pkglibdir is not writable; using sudo for make install"
-        sudo make install PG_CONFIG="$PG_CONFIG" WERROR=1
-    else
-        echo "error: cannot write $sharedir/extension or $pkglibdir and sudo is not available;" >&2
-        echo "       run 'make install PG_CONFIG=$PG_CONFIG' as root, or run this script as root" >&2
-        return 1
-    fi
-}
-
 step_build_extension() {
     make -j"$JOBS" PG_CONFIG="$PG_CONFIG" WERROR=1
-    make_install
+    make_install WERROR=1
 }
 
 step_installcheck() {
@@ -225,14 +209,7 @@ step_run_script() {
 heading "[a] Install dependencies (scripts/install-deps.sh)"
 bash "$REPO_ROOT/scripts/install-deps.sh"
 
-if [[ -z "${PG_CONFIG:-}" ]]; then
-    if [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
-        PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    else
-        PG_CONFIG=$(command -v pg_config || echo pg_config)
-    fi
-fi
-export PG_CONFIG
+resolve_pg_config
 echo "PG_CONFIG=$PG_CONFIG ($("$PG_CONFIG" --version 2>/dev/null || echo 'not found'))"
 
 # Test suites of step g, discovered now so that they are counted even when

@@ -74,14 +74,12 @@ INSERT INTO messy_ratings VALUES (1, 1, 1), (1, 1, 3), (2, 3, 4);
 SELECT k, users, movies, ratings FROM train_movie_clusters('messy_ratings', 2);
 SELECT skipped_rows, duplicates_merged FROM movie_recs.models WHERE active;
 
--- Privileges: the caller's rights apply to the ratings.
-CREATE ROLE movie_recs_trainer;
-GRANT EXECUTE ON FUNCTION train_movie_clusters TO movie_recs_trainer;
-SET ROLE movie_recs_trainer;
+-- Privileges: the caller's rights apply to the ratings, for a trainer too.
+CREATE ROLE movie_recs_test_trainer IN ROLE movie_recs_trainer;
+SET ROLE movie_recs_test_trainer;
 SELECT * FROM train_movie_clusters('ratings', 2);
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION train_movie_clusters FROM movie_recs_trainer;
-DROP ROLE movie_recs_trainer;
+DROP ROLE movie_recs_test_trainer;
 
 -- Not in a read-only transaction.
 BEGIN TRANSACTION READ ONLY;

@@ -53,19 +53,19 @@ SELECT movie_id, round(score::numeric, 6) AS score, rank FROM recommend_movies(1
 SELECT k FROM train_movie_clusters('ratings', 2);
 SELECT movie_id, round(score::numeric, 6) AS score, rank FROM recommend_movies(1, 3);
 
--- Other roles may call recommend_movies() but need SELECT on the ratings table.
-CREATE ROLE movie_recs_reader;
-SET ROLE movie_recs_reader;
+-- Members of movie_recs_reader may call recommend_movies() but need SELECT on the ratings table.
+CREATE ROLE movie_recs_test_reader IN ROLE movie_recs_reader;
+SET ROLE movie_recs_test_reader;
 SELECT * FROM recommend_movies(1, 1);
 RESET ROLE;
-GRANT SELECT ON ratings TO movie_recs_reader;
-SET ROLE movie_recs_reader;
+GRANT SELECT ON ratings TO movie_recs_test_reader;
+SET ROLE movie_recs_test_reader;
 SELECT movie_id, rank FROM recommend_movies(1, 1);
 SELECT count(*) > 0 AS can_read_catalog FROM movie_recs.models;
 SELECT * FROM train_movie_clusters('ratings', 2);
 RESET ROLE;
-REVOKE SELECT ON ratings FROM movie_recs_reader;
-DROP ROLE movie_recs_reader;
+REVOKE SELECT ON ratings FROM movie_recs_test_reader;
+DROP ROLE movie_recs_test_reader;
 
 -- If the source table changes after training, serving says so.
 ALTER TABLE ratings RENAME COLUMN movie_id TO film_id;

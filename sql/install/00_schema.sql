@@ -1,26 +1,19 @@
 \echo Use "CREATE EXTENSION movie_recs" to load this file. \quit
 
--- movie_recs 0.1.0: in-database k-means movie recommendations.
+-- movie_recs 0.2.0: in-database k-means movie recommendations.
 --
 -- Layout:
 --   @extschema@ (the schema CREATE EXTENSION installs into, normally public):
 --       train_movie_clusters(), recommend_movies(), the two user-facing functions, callable
 --       unqualified with the default search_path.
---   movie_recs (created here): the model catalog and the demo-data helpers.
+--   movie_recs (created here): the model catalog, the model lifecycle functions, the views for
+--       BI tools and the demo-data helpers.
 -- Do not install the extension INTO schema movie_recs (checked below).
 --
--- Privileges (a later version adds roles):
---   PUBLIC may read the catalog and call recommend_movies(); it still needs SELECT on the
---   ratings table a model was trained on, because the movies a user has seen are read from it
---   with the caller's rights.
---   train_movie_clusters() and movie_recs.load_demo_data() write the catalog with the caller's
---   rights: they need a superuser, the extension owner, or explicit grants, e.g.
---     GRANT EXECUTE ON FUNCTION train_movie_clusters(regclass, integer, name, name, name,
---                                                    integer, double precision, bigint) TO etl;
---     GRANT SELECT, INSERT, UPDATE ON movie_recs.models TO etl;
---     GRANT SELECT, INSERT ON movie_recs.centroids, movie_recs.assignments,
---                             movie_recs.cluster_movies, movie_recs.popular_movies TO etl;
---   plus SELECT on the ratings table to train on.
+-- Privileges (90_privileges.sql): PUBLIC gets nothing. Roles movie_recs_reader (read the catalog,
+-- recommend) and movie_recs_trainer (also train, activate, drop) are created when missing
+-- (50_lifecycle.sql); roles are cluster-wide, so DROP EXTENSION leaves them behind. Every
+-- function runs with the caller's rights: the ratings are always read as the caller.
 --
 -- Every function runs with search_path = pg_catalog, pg_temp; all names below are qualified.
 

@@ -97,6 +97,7 @@ CREATE TABLE movie_recs.assignments (
     distance      double precision NOT NULL,
     soft_clusters integer[] NOT NULL,
     soft_weights  real[] NOT NULL,
+    fingerprint   bigint,
     PRIMARY KEY (model_id, user_id)
 );
 COMMENT ON TABLE movie_recs.assignments IS 'The cluster of every user a model was trained on';
@@ -106,6 +107,8 @@ COMMENT ON COLUMN movie_recs.assignments.distance IS 'Euclidean distance of the 
 COMMENT ON COLUMN movie_recs.assignments.soft_clusters IS
     'The user''s nearest clusters, nearest first; recommendations blend their movie lists';
 COMMENT ON COLUMN movie_recs.assignments.soft_weights IS 'Weight of each cluster in soft_clusters, summing to 1';
+COMMENT ON COLUMN movie_recs.assignments.fingerprint IS
+    'Hash of the set of movies the user had rated at training; when the user''s rated movies differ at call time, recommend_movies() folds the user in again; NULL for models trained before 0.2.0 (their stored assignment is used)';
 
 CREATE TABLE movie_recs.cluster_movies (
     model_id   bigint NOT NULL REFERENCES movie_recs.models ON DELETE CASCADE,

@@ -12,7 +12,9 @@ CREATE FUNCTION @extschema@.train_movie_clusters(
     rating_column  name DEFAULT 'rating',
     max_iterations integer DEFAULT 100,
     tolerance      double precision DEFAULT 1e-4,
-    seed           bigint DEFAULT 42)
+    seed           bigint DEFAULT 42,
+    activate       boolean DEFAULT true,
+    wait           boolean DEFAULT false)
 RETURNS TABLE (
     model_id      bigint,
     k             integer,
@@ -27,14 +29,14 @@ AS 'MODULE_PATHNAME', 'train_movie_clusters'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.train_movie_clusters(regclass, integer, name, name, name, integer,
-                                                      double precision, bigint) IS
-    'Clusters the users of a ratings table into k taste groups and makes the result the active movie_recs model';
+                                                      double precision, bigint, boolean, boolean) IS
+    'Clusters the users of a ratings table into k taste groups and makes the result the active movie_recs model (unless activate => false)';
 
 CREATE FUNCTION @extschema@.recommend_movies(user_id bigint, n integer DEFAULT 10)
-RETURNS TABLE (movie_id bigint, score double precision, rank integer)
+RETURNS TABLE (movie_id bigint, score double precision, rank integer, source text)
 AS 'MODULE_PATHNAME', 'recommend_movies'
 LANGUAGE C STABLE ROWS 10
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.recommend_movies(bigint, integer) IS
-    'Top n movies the user has not rated yet, from the active movie_recs model (most popular movies for unknown users)';
+    'Top n movies the user has not rated yet, from the active movie_recs model; source says how the user was placed: cluster (as trained), fold_in (from their current ratings), popular (no known rating)';
 

@@ -21,6 +21,17 @@ struct TimedRating {
 void split_holdout(std::vector<TimedRating> ratings, double share, std::vector<RatingTriple>* train,
                    std::vector<RatingTriple>* test);
 
+// Per user, a random `share` of the ratings (at least one, floor(share x count) otherwise) go to
+// test, drawn from a generator seeded with (seed, user id) over the user's ratings ordered by
+// movie id: the split depends on the data and the seed only, never on the input order.
+// The time field is ignored.
+void split_random(std::vector<TimedRating> ratings, double share, std::uint64_t seed,
+                  std::vector<RatingTriple>* train, std::vector<RatingTriple>* test);
+
+// Adjusted Rand index (Hubert & Arabie, 1985) of two labelings of the same items: 1 for identical
+// partitions, about 0 for independent ones.
+double adjusted_rand_index(const std::vector<int>& a, const std::vector<int>& b);
+
 struct RankingMetrics {
     double precision = 0;  // mean over users of hits / n
     double recall = 0;     // mean over users of hits / relevant

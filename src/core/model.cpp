@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "errors.hpp"
 #include "parallel.hpp"
@@ -12,6 +13,7 @@ namespace movie_recs::core {
 
 const char* to_string(UserVector v) {
     switch (v) {
+        case UserVector::Liked: return "liked";
         case UserVector::Presence: return "presence";
         case UserVector::Centered: return "centered";
         case UserVector::Raw: return "raw";
@@ -20,7 +22,25 @@ const char* to_string(UserVector v) {
 }
 
 bool parse_user_vector(const std::string& s, UserVector* out) {
-    for (UserVector v : {UserVector::Presence, UserVector::Centered, UserVector::Raw})
+    for (UserVector v :
+         {UserVector::Liked, UserVector::Presence, UserVector::Centered, UserVector::Raw})
+        if (s == to_string(v)) {
+            *out = v;
+            return true;
+        }
+    return false;
+}
+
+const char* to_string(ScoreSignal s) {
+    switch (s) {
+        case ScoreSignal::Liked: return "liked";
+        case ScoreSignal::Rated: return "rated";
+    }
+    return "unknown";
+}
+
+bool parse_score_signal(const std::string& s, ScoreSignal* out) {
+    for (ScoreSignal v : {ScoreSignal::Liked, ScoreSignal::Rated})
         if (s == to_string(v)) {
             *out = v;
             return true;
@@ -44,31 +64,27 @@ void validate(const ModelParams& p) {
                     "list_length must be between 1 and " + std::to_string(kMaxListLength));
 }
 
-// The rows k-means clusters: one per user, transformed as params.vectors says.
-SparseRows user_vectors(const RatingMatrix& m, UserVector kind) {
-    SparseRows x = m.rows();
-    for (std::int64_t i = 0; i < x.rows(); ++i) {
-        double mean = 0;
-        std::int64_t count = 0;
-        for (SparseRows::InnerIterator it(x, i); it; ++it) {
-            mean += static_cast<double>(it.value());
-            ++count;
+// The transform of one user's ratings (values in place), shared by training and fold-in.
+template <typename Values>
+void transform(UserVector kind, Values&& values, std::size_t n) {
+    double mean = 0;
+    for (std::size_t i = 0; i < n; ++i) mean += values(i);
+    mean /= static_cast<double>(std::max<std::size_t>(n, 1));
+    double norm = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        double v = values(i);
+        switch (kind) {
+            case UserVector::Liked: v = v >= mean ? 1.0 : 0.0; break;
+            case UserVector::Presence: v = 1.0; break;
+            case UserVector::Centered: v -= mean; break;
+            case UserVector::Raw: break;
         }
-        mean /= static_cast<double>(std::max<std::int64_t>(count, 1));
-        double norm = 0;
-        for (SparseRows::InnerIterator it(x, i); it; ++it) {
-            double v = static_cast<double>(it.value());
-            if (kind == UserVector::Presence) v = 1.0;
-            if (kind == UserVector::Centered) v -= mean;
-            it.valueRef() = static_cast<float>(v);
-            norm += v * v;
-        }
-        if (kind == UserVector::Raw || norm <= 0) continue;
-        const double scale = 1.0 / std::sqrt(norm);
-        for (SparseRows::InnerIterator it(x, i); it; ++it)
-            it.valueRef() = static_cast<float>(static_cast<double>(it.value()) * scale);
+        values(i) = v;
+        norm += v * v;
     }
-    return x;
+    if (kind == UserVector::Raw || norm <= 0) return;
+    const double scale = 1.0 / std::sqrt(norm);
+    for (std::size_t i = 0; i < n; ++i) values(i) = values(i) * scale;
 }
 
 bool better(const ScoredMovie& a, const ScoredMovie& b) {
@@ -83,7 +99,65 @@ std::vector<ScoredMovie> top_list(std::vector<ScoredMovie> all, int length) {
     return all;
 }
 
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
 }  // namespace
+
+SparseRows user_vectors(const RatingMatrix& m, UserVector kind) {
+    SparseRows x = m.rows();
+    for (std::int64_t i = 0; i < x.rows(); ++i) {
+        float* v = x.valuePtr() + x.outerIndexPtr()[i];
+        const auto n = static_cast<std::size_t>(x.outerIndexPtr()[i + 1] - x.outerIndexPtr()[i]);
+        // Values are transformed in double and stored as float, like the rest of the matrix.
+        std::vector<double> d(v, v + n);
+        transform(kind, [&](std::size_t j) -> double& { return d[j]; }, n);
+        for (std::size_t j = 0; j < n; ++j) v[j] = static_cast<float>(d[j]);
+    }
+    return x;
+}
+
+void user_vector(UserVector kind, std::vector<std::pair<std::int64_t, double>>* entries) {
+    std::sort(entries->begin(), entries->end());
+    // Through float, as in the training matrix, so that a user gets the same vector both ways.
+    for (auto& e : *entries) e.second = static_cast<double>(static_cast<float>(e.second));
+    transform(kind, [&](std::size_t j) -> double& { return (*entries)[j].second; },
+              entries->size());
+    for (auto& e : *entries) e.second = static_cast<double>(static_cast<float>(e.second));
+}
+
+void soft_assign(const double* d2, int k, int own, int width, double temperature,
+                 std::int32_t* clusters, float* weights) {
+    width = std::min(width, k);
+    std::vector<int> order(static_cast<std::size_t>(k));
+    for (int c = 0; c < k; ++c) order[static_cast<std::size_t>(c)] = c;
+    std::partial_sort(order.begin(), order.begin() + width, order.end(), [&](int a, int b) {
+        if ((a == own) != (b == own)) return a == own;
+        if (d2[a] != d2[b]) return d2[a] < d2[b];
+        return a < b;
+    });
+    const double base = d2[order[0]];
+    double total = 0;
+    std::vector<double> w(static_cast<std::size_t>(width));
+    for (int i = 0; i < width; ++i) {
+        w[static_cast<std::size_t>(i)] = std::exp(-std::max(0.0, d2[order[i]] - base) / temperature);
+        total += w[static_cast<std::size_t>(i)];
+    }
+    for (int i = 0; i < width; ++i) {
+        clusters[i] = order[static_cast<std::size_t>(i)];
+        weights[i] = static_cast<float>(w[static_cast<std::size_t>(i)] / total);
+    }
+}
+
+std::int64_t ratings_fingerprint(const std::int64_t* movie_ids, std::size_t n) {
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < n; ++i) sum += splitmix64(static_cast<std::uint64_t>(movie_ids[i]));
+    return static_cast<std::int64_t>(sum);
+}
 
 Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks& hooks) {
     validate(params);
@@ -100,14 +174,15 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
     const int k = km.k;
     const std::int64_t users = m.users();
     const std::int64_t movies = m.movies();
+    const auto M = static_cast<std::size_t>(movies);
 
     // Soft assignment: the user's nearest clusters, weighted by exp(-(d^2 - d_min^2) / T).
     hooks.report({"scoring", 0, 2, km.inertia, 0});
     std::vector<double> c_sq(static_cast<std::size_t>(k), 0);
     for (int c = 0; c < k; ++c) {
         double s = 0;
-        for (std::int64_t j = 0; j < movies; ++j) {
-            const double v = km.centroids[static_cast<std::size_t>(c * movies + j)];
+        for (std::size_t j = 0; j < M; ++j) {
+            const double v = km.centroids[static_cast<std::size_t>(c) * M + j];
             s += v * v;
         }
         c_sq[static_cast<std::size_t>(c)] = s;
@@ -118,50 +193,44 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
     model.soft_weight.assign(static_cast<std::size_t>(users * width), 0);
     parallel_rows(users, params.kmeans.threads, hooks, [&](std::int64_t begin, std::int64_t end) {
         std::vector<double> d2(static_cast<std::size_t>(k));
-        std::vector<int> order(static_cast<std::size_t>(k));
         for (std::int64_t u = begin; u < end; ++u) {
             row_sq_distances(x, u, km, c_sq, d2.data());
-            for (int c = 0; c < k; ++c) order[static_cast<std::size_t>(c)] = c;
-            // The assigned cluster comes first, then the nearest others (ties by cluster index).
-            const int own = km.assignment[static_cast<std::size_t>(u)];
-            std::partial_sort(order.begin(), order.begin() + width, order.end(), [&](int a, int b) {
-                if ((a == own) != (b == own)) return a == own;
-                if (d2[a] != d2[b]) return d2[a] < d2[b];
-                return a < b;
-            });
-            const double base = d2[static_cast<std::size_t>(order[0])];
-            double total = 0;
-            std::vector<double> w(static_cast<std::size_t>(width));
-            for (int i = 0; i < width; ++i) {
-                w[i] = std::exp(-std::max(0.0, d2[order[i]] - base) / params.temperature);
-                total += w[i];
-            }
-            for (int i = 0; i < width; ++i) {
-                const auto at = static_cast<std::size_t>(u * width + i);
-                model.soft_cluster[at] = order[i];
-                model.soft_weight[at] = static_cast<float>(w[i] / total);
-            }
+            const auto at = static_cast<std::size_t>(u * width);
+            soft_assign(d2.data(), k, km.assignment[static_cast<std::size_t>(u)], width,
+                        params.temperature, &model.soft_cluster[at], &model.soft_weight[at]);
         }
     });
 
-    // Popularity and per-cluster counts of members who rated each movie (presence, whatever the
-    // user vector), summed in row order.
-    std::vector<double> popularity(static_cast<std::size_t>(movies), 0);
-    std::vector<double> counts(static_cast<std::size_t>(k * movies), 0);
+    // Popularity and per-cluster counts of the members with the signal for each movie (liked:
+    // rated at least their mean rating), summed in row order. Fingerprints of the rated sets.
+    std::vector<double> popularity(M, 0);
+    std::vector<double> counts(static_cast<std::size_t>(k) * M, 0);
+    model.fingerprint.resize(static_cast<std::size_t>(users));
     const SparseRows& r = m.rows();
+    std::vector<std::int64_t> rated;
     for (std::int64_t u = 0; u < users; ++u) {
         const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
+        double mean = 0, n = 0;
         for (SparseRows::InnerIterator it(r, u); it; ++it) {
-            popularity[static_cast<std::size_t>(it.index())] += 1;
-            counts[c * static_cast<std::size_t>(movies) + static_cast<std::size_t>(it.index())] += 1;
+            mean += static_cast<double>(it.value());
+            n += 1;
         }
+        mean /= std::max(n, 1.0);
+        rated.clear();
+        for (SparseRows::InnerIterator it(r, u); it; ++it) {
+            const auto j = static_cast<std::size_t>(it.index());
+            rated.push_back(model.movie_ids[j]);
+            if (params.signal == ScoreSignal::Liked && static_cast<double>(it.value()) < mean)
+                continue;
+            popularity[j] += 1;
+            counts[c * M + j] += 1;
+        }
+        model.fingerprint[static_cast<std::size_t>(u)] = ratings_fingerprint(rated.data(), rated.size());
     }
     for (auto& p : popularity) p /= static_cast<double>(users);
 
-    std::vector<ScoredMovie> all(static_cast<std::size_t>(movies));
-    for (std::int64_t j = 0; j < movies; ++j)
-        all[static_cast<std::size_t>(j)] = {model.movie_ids[static_cast<std::size_t>(j)],
-                                            popularity[static_cast<std::size_t>(j)]};
+    std::vector<ScoredMovie> all(M);
+    for (std::size_t j = 0; j < M; ++j) all[j] = {model.movie_ids[j], popularity[j]};
     model.popular = top_list(all, params.list_length);
 
     // Cluster scores shrunk toward global popularity:
@@ -174,10 +243,9 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
         const double size = static_cast<double>(km.sizes[static_cast<std::size_t>(c)]);
         const double denom = size + params.shrinkage;
         model.prior_weight[static_cast<std::size_t>(c)] = denom > 0 ? params.shrinkage / denom : 1.0;
-        for (std::int64_t j = 0; j < movies; ++j) {
-            const double cnt = counts[static_cast<std::size_t>(c * movies + j)];
-            const double p = popularity[static_cast<std::size_t>(j)];
-            all[static_cast<std::size_t>(j)].score = denom > 0 ? (cnt + params.shrinkage * p) / denom : p;
+        for (std::size_t j = 0; j < M; ++j) {
+            const double cnt = counts[static_cast<std::size_t>(c) * M + j];
+            all[j].score = denom > 0 ? (cnt + params.shrinkage * popularity[j]) / denom : popularity[j];
         }
         model.cluster_lists[static_cast<std::size_t>(c)] = top_list(all, params.list_length);
     }

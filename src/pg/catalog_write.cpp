@@ -1,7 +1,9 @@
 // Writing a trained model to the catalog (schema movie_recs) through SPI, with the caller's
 // rights and in the caller's transaction: an error or a cancel rolls everything back and the
-// previously active model stays active. Per-user and per-movie rows go in batches through
-// INSERT ... SELECT FROM unnest(arrays). Plain PostgreSQL code: no C++ object is alive here.
+// previously active model stays active. The model is written inactive and lifecycle.cpp
+// activates it (into a 0.1.0 catalog it is written active, as 0.1.0 did). Per-user and per-movie
+// rows go in batches through INSERT ... SELECT FROM unnest(arrays). Plain PostgreSQL code: no
+// C++ object is alive here.
 #include <cstddef>
 
 #include "core/rating_matrix.hpp"
@@ -24,15 +26,27 @@ const char kInsertModel[] =
     " movie_column, rating_column, k, max_iterations, tolerance, seed, user_vector,"
     " soft_clusters, temperature, shrinkage, list_length, threads, iterations, converged,"
     " inertia, users, movies, ratings, skipped_rows, duplicates_merged)"
-    " VALUES (true, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+    " VALUES ($24, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
     " $17, $18, $19, $20, $21, $22, $23) RETURNING model_id";
 
 const char kInsertCentroid[] =
+    "INSERT INTO movie_recs.centroids (model_id, cluster_id, size, prior_weight, movie_ids,"
+    " weights, ratings, mean_rating) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const char kInsertCentroid_0_1_0[] =
     "INSERT INTO movie_recs.centroids (model_id, cluster_id, size, prior_weight, movie_ids,"
     " weights) VALUES ($1, $2, $3, $4, $5, $6)";
 
 // $5/$6 hold the soft assignment of the batch flattened, $7 entries per user.
 const char kInsertAssignments[] =
+    "INSERT INTO movie_recs.assignments (model_id, user_id, cluster_id, distance,"
+    " soft_clusters, soft_weights, fingerprint)"
+    " SELECT $1, t.u, t.c, t.d,"
+    " $5[((t.o - 1) * $7 + 1)::pg_catalog.int4 : (t.o * $7)::pg_catalog.int4],"
+    " $6[((t.o - 1) * $7 + 1)::pg_catalog.int4 : (t.o * $7)::pg_catalog.int4], t.f"
+    " FROM unnest($2::pg_catalog.int8[], $3::pg_catalog.int4[],"
+    " $4::pg_catalog.float8[], $8::pg_catalog.int8[]) WITH ORDINALITY AS t(u, c, d, f, o)";
+
+const char kInsertAssignments_0_1_0[] =
     "INSERT INTO movie_recs.assignments (model_id, user_id, cluster_id, distance,"
     " soft_clusters, soft_weights)"
     " SELECT $1, t.u, t.c, t.d,"
@@ -80,19 +94,19 @@ SPIPlanPtr prepare(const char* sql, int nargs, Oid* types) {
     return plan;
 }
 
-void execute(SPIPlanPtr plan, Datum* values, int expected) {
-    int rc = SPI_execute_plan(plan, values, nullptr, false, 0);
+void execute(SPIPlanPtr plan, Datum* values, const char* nulls, int expected) {
+    int rc = SPI_execute_plan(plan, values, nulls, false, 0);
     if (rc != expected)
         elog(ERROR, "writing the movie_recs catalog failed: %s", SPI_result_code_string(rc));
 }
 
 int64 insert_model_row(const TrainArgs& args, const RatingsSource& src, const RatingsInput& input,
                        const TrainedModel& m) {
-    constexpr int kArgs = 23;
+    constexpr int kArgs = 24;
     Oid types[kArgs] = {TEXTOID,   TEXTOID, TEXTOID,   TEXTOID,   TEXTOID, INT4OID,
                         INT4OID,   FLOAT8OID, INT8OID, TEXTOID,   INT4OID, FLOAT8OID,
                         FLOAT8OID, INT4OID,   INT4OID, INT4OID,   BOOLOID, FLOAT8OID,
-                        INT8OID,   INT8OID,   INT8OID, INT8OID,   INT8OID};
+                        INT8OID,   INT8OID,   INT8OID, INT8OID,   INT8OID, BOOLOID};
     Datum v[kArgs];
     char nulls[kArgs];
     for (int i = 0; i < kArgs; ++i) nulls[i] = ' ';
@@ -124,6 +138,7 @@ int64 insert_model_row(const TrainArgs& args, const RatingsSource& src, const Ra
     v[20] = Int64GetDatum(m.ratings);
     v[21] = Int64GetDatum(input.skipped_nulls);
     v[22] = Int64GetDatum(m.duplicates_merged);
+    v[23] = BoolGetDatum(args.catalog_0_1_0);  // active: only a 0.1.0 catalog activates here
 
     int rc = SPI_execute_with_args(kInsertModel, kArgs, types, v, nulls, false, 1);
     if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
@@ -134,9 +149,11 @@ int64 insert_model_row(const TrainArgs& args, const RatingsSource& src, const Ra
     return DatumGetInt64(id);
 }
 
-void insert_centroids(int64 model_id, const TrainedModel& m) {
-    Oid types[6] = {INT8OID, INT4OID, INT8OID, FLOAT8OID, INT8ARRAYOID, FLOAT4ARRAYOID};
-    SPIPlanPtr plan = prepare(kInsertCentroid, 6, types);
+void insert_centroids(int64 model_id, const TrainedModel& m, bool catalog_0_1_0) {
+    Oid types[8] = {INT8OID, INT4OID, INT8OID, FLOAT8OID, INT8ARRAYOID, FLOAT4ARRAYOID,
+                    INT8OID, FLOAT8OID};
+    SPIPlanPtr plan = catalog_0_1_0 ? prepare(kInsertCentroid_0_1_0, 6, types)
+                                    : prepare(kInsertCentroid, 8, types);
     int64 widest = 0;
     for (int c = 0; c < m.k; ++c)
         widest = Max(widest, m.centroid_offsets[c + 1] - m.centroid_offsets[c]);
@@ -146,14 +163,19 @@ void insert_centroids(int64 model_id, const TrainedModel& m) {
         CHECK_FOR_INTERRUPTS();
         int64 from = m.centroid_offsets[c];
         int n = static_cast<int>(m.centroid_offsets[c + 1] - from);
-        Datum v[6];
+        Datum v[8];
+        char nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
         v[0] = Int64GetDatum(model_id);
-        v[1] = Int32GetDatum(c + 1);
+        v[1] = Int32GetDatum(m.cluster_labels[c]);
         v[2] = Int64GetDatum(m.cluster_sizes[c]);
         v[3] = Float8GetDatum(m.prior_weights[c]);
         v[4] = int8_array(m.centroid_movie_ids + from, n, scratch);
         v[5] = float4_array(m.centroid_weights + from, n, scratch);
-        execute(plan, v, SPI_OK_INSERT);
+        v[6] = Int64GetDatum(m.cluster_ratings[c]);
+        v[7] = m.cluster_mean_ratings != nullptr ? Float8GetDatum(m.cluster_mean_ratings[c])
+                                                 : (Datum)0;
+        if (m.cluster_mean_ratings == nullptr) nulls[7] = 'n';
+        execute(plan, v, nulls, SPI_OK_INSERT);
         pfree(DatumGetPointer(v[4]));
         pfree(DatumGetPointer(v[5]));
     }
@@ -161,17 +183,18 @@ void insert_centroids(int64 model_id, const TrainedModel& m) {
     SPI_freeplan(plan);
 }
 
-void insert_assignments(int64 model_id, const TrainedModel& m) {
-    Oid types[7] = {INT8OID, INT8ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID,
-                    FLOAT4ARRAYOID, INT4OID};
-    SPIPlanPtr plan = prepare(kInsertAssignments, 7, types);
+void insert_assignments(int64 model_id, const TrainedModel& m, bool catalog_0_1_0) {
+    Oid types[8] = {INT8OID, INT8ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID,
+                    FLOAT4ARRAYOID, INT4OID, INT8ARRAYOID};
+    SPIPlanPtr plan = catalog_0_1_0 ? prepare(kInsertAssignments_0_1_0, 7, types)
+                                    : prepare(kInsertAssignments, 8, types);
     const int width = m.soft_width;
     Datum* scratch = static_cast<Datum*>(
         palloc(sizeof(Datum) * static_cast<Size>(kSpiBatchRows) * Max(width, 1)));
     for (int64 from = 0; from < m.users; from += kSpiBatchRows) {
         CHECK_FOR_INTERRUPTS();
         int n = static_cast<int>(Min(static_cast<int64>(kSpiBatchRows), m.users - from));
-        Datum v[7];
+        Datum v[8];
         v[0] = Int64GetDatum(model_id);
         v[1] = int8_array(m.user_ids + from, n, scratch);
         v[2] = int4_array(m.cluster_ids + from, n, scratch);
@@ -179,8 +202,11 @@ void insert_assignments(int64 model_id, const TrainedModel& m) {
         v[4] = int4_array(m.soft_cluster_ids + from * width, n * width, scratch);
         v[5] = float4_array(m.soft_weights + from * width, n * width, scratch);
         v[6] = Int32GetDatum(width);
-        execute(plan, v, SPI_OK_INSERT);
+        // A 0.1.0 catalog has no fingerprint column (its statement has 7 parameters).
+        if (!catalog_0_1_0) v[7] = int8_array(m.fingerprints + from, n, scratch);
+        execute(plan, v, nullptr, SPI_OK_INSERT);
         for (int i = 1; i <= 5; ++i) pfree(DatumGetPointer(v[i]));
+        if (!catalog_0_1_0) pfree(DatumGetPointer(v[7]));
     }
     pfree(scratch);
     SPI_freeplan(plan);
@@ -200,7 +226,7 @@ void insert_cluster_movies(int64 model_id, const TrainedModel& m) {
         for (int i = 0; i < n; ++i) {
             int64 row = from + i;
             while (row >= m.list_offsets[cluster + 1]) ++cluster;
-            clusters[i] = cluster + 1;
+            clusters[i] = m.cluster_labels[cluster];
             ranks[i] = static_cast<int32>(row - m.list_offsets[cluster] + 1);
         }
         Datum v[5];
@@ -209,7 +235,7 @@ void insert_cluster_movies(int64 model_id, const TrainedModel& m) {
         v[2] = int4_array(ranks, n, scratch);
         v[3] = int8_array(m.list_movie_ids + from, n, scratch);
         v[4] = float8_array(m.list_scores + from, n, scratch);
-        execute(plan, v, SPI_OK_INSERT);
+        execute(plan, v, nullptr, SPI_OK_INSERT);
         for (int i = 1; i <= 4; ++i) pfree(DatumGetPointer(v[i]));
     }
     pfree(ranks);
@@ -232,7 +258,7 @@ void insert_popular(int64 model_id, const TrainedModel& m) {
         v[1] = int4_array(ranks, n, scratch);
         v[2] = int8_array(m.popular_movie_ids + from, n, scratch);
         v[3] = float8_array(m.popular_scores + from, n, scratch);
-        execute(plan, v, SPI_OK_INSERT);
+        execute(plan, v, nullptr, SPI_OK_INSERT);
         for (int i = 1; i <= 3; ++i) pfree(DatumGetPointer(v[i]));
     }
     pfree(ranks);
@@ -246,18 +272,20 @@ int64 write_model(const TrainArgs& args, const RatingsSource& src, const Ratings
                   const TrainedModel& model, TimestampTz start, double* train_seconds) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
 
-    // Concurrent trainings queue here (readers are not blocked), so each one sees the model the
-    // previous one activated and deactivates it.
+    // Writers of the catalog queue here (readers are not blocked), so each one sees the model the
+    // previous one activated.
     int rc = SPI_execute("LOCK TABLE movie_recs.models IN SHARE ROW EXCLUSIVE MODE", false, 0);
     if (rc != SPI_OK_UTILITY)
         elog(ERROR, "locking movie_recs.models failed: %s", SPI_result_code_string(rc));
-    rc = SPI_execute("UPDATE movie_recs.models SET active = false WHERE active", false, 0);
-    if (rc != SPI_OK_UPDATE)
-        elog(ERROR, "updating movie_recs.models failed: %s", SPI_result_code_string(rc));
+    if (args.catalog_0_1_0) {
+        rc = SPI_execute("UPDATE movie_recs.models SET active = false WHERE active", false, 0);
+        if (rc != SPI_OK_UPDATE)
+            elog(ERROR, "updating movie_recs.models failed: %s", SPI_result_code_string(rc));
+    }
 
     int64 model_id = insert_model_row(args, src, input, model);
-    insert_centroids(model_id, model);
-    insert_assignments(model_id, model);
+    insert_centroids(model_id, model, args.catalog_0_1_0);
+    insert_assignments(model_id, model, args.catalog_0_1_0);
     insert_cluster_movies(model_id, model);
     insert_popular(model_id, model);
 

@@ -18,9 +18,12 @@ namespace movie_recs::pg {
 
 int max_threads_setting = 0;
 bool progress_setting = false;
+int keep_models_setting = 0;
 
 namespace {
 constexpr int kMaxThreadsDefault = 0;  // 0 = follow max_parallel_maintenance_workers
+constexpr int kKeepModelsDefault = 0;  // 0 = keep every model
+constexpr int kMaxKeepModels = 1000000;
 }
 
 int training_threads() {
@@ -41,6 +44,12 @@ void _PG_init(void) {
     DefineCustomBoolVariable(
         "movie_recs.progress", "Reports each k-means iteration of training as a NOTICE.",
         "Progress is always logged at DEBUG1.", &pg::progress_setting, false, PGC_USERSET, 0,
+        nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "movie_recs.keep_models", "Number of models kept after a successful training.",
+        "Older models are dropped, never the active one or the one rollback_model() returns "
+        "to. 0 keeps every model.",
+        &pg::keep_models_setting, pg::kKeepModelsDefault, 0, pg::kMaxKeepModels, PGC_USERSET, 0,
         nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("movie_recs");
 }

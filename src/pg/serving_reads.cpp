@@ -12,6 +12,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/visibilitymap.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -20,6 +21,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/array.h"
@@ -32,12 +34,17 @@ extern "C" {
 namespace movie_recs::pg {
 namespace {
 
-// The caller may read these columns of relid (table privilege or every column's), and no
-// row-level security applies to it.
-bool may_read(Oid relid, const AttrNumber* columns, int count) {
+// The caller may read these columns of relid as a SELECT naming them would: usage of its schema,
+// the table privilege or (with columns_suffice) every named column's, and no row-level security
+// applies. Without columns_suffice a column privilege alone does not do: the SQL query also names
+// columns the caller might not be granted (e.g. tableoid).
+bool may_read(Oid relid, const AttrNumber* columns, int count, bool columns_suffice) {
     if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
     const Oid role = GetUserId();
+    if (pg_namespace_aclcheck(get_rel_namespace(relid), role, ACL_USAGE) != ACLCHECK_OK)
+        return false;
     if (pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK) return true;
+    if (!columns_suffice) return false;
     for (int i = 0; i < count; ++i)
         if (pg_attribute_aclcheck(relid, columns[i], role, ACL_SELECT) != ACLCHECK_OK) return false;
     return true;
@@ -48,6 +55,17 @@ int64 integer_value(Datum d, Oid type) {
         case INT2OID: return DatumGetInt16(d);
         case INT4OID: return DatumGetInt32(d);
         default: return DatumGetInt64(d);
+    }
+}
+
+bool is_integer(Oid t) { return t == INT2OID || t == INT4OID || t == INT8OID; }
+
+// A rating as ::float8 would give it (types accepted by is_integer() or float4/float8).
+double rating_value(Datum d, Oid type) {
+    switch (type) {
+        case FLOAT4OID: return DatumGetFloat4(d);
+        case FLOAT8OID: return DatumGetFloat8(d);
+        default: return static_cast<double>(integer_value(d, type));
     }
 }
 
@@ -102,6 +120,7 @@ struct CatalogIds {
     Oid models, assignments, active_index;
     AttrNumber m_id, m_created, m_k, m_active;
     AttrNumber a_model, a_user, a_clusters, a_weights;
+    AttrNumber a_fingerprint;  // InvalidAttrNumber on a 0.1.0 catalog
 };
 CatalogIds catalog;
 bool callback_registered;
@@ -129,6 +148,7 @@ bool resolve_catalog() {
     c.a_user = get_attnum(c.assignments, "user_id");
     c.a_clusters = get_attnum(c.assignments, "soft_clusters");
     c.a_weights = get_attnum(c.assignments, "soft_weights");
+    c.a_fingerprint = get_attnum(c.assignments, "fingerprint");
     for (AttrNumber a : {c.m_id, c.m_created, c.m_k, c.m_active, c.a_model, c.a_user,
                          c.a_clusters, c.a_weights})
         if (a == InvalidAttrNumber) return false;
@@ -139,17 +159,18 @@ bool resolve_catalog() {
 
 }  // namespace
 
-bool read_active_model(int64 user_id, MemoryContext cxt, ActiveModel* out) {
+bool read_active_model(int64 user_id, bool catalog_0_1_0, MemoryContext cxt, ActiveModel* out) {
     memset(out, 0, sizeof *out);
+    out->null_fingerprint = true;
     if (!resolve_catalog()) return false;
+    const bool with_fingerprint = !catalog_0_1_0;
+    if (with_fingerprint && catalog.a_fingerprint == InvalidAttrNumber) return false;
     const Oid models_id = catalog.models, assignments_id = catalog.assignments;
     const AttrNumber m_id = catalog.m_id, m_created = catalog.m_created, m_k = catalog.m_k,
                      m_active = catalog.m_active;
     const AttrNumber a_model = catalog.a_model, a_user = catalog.a_user,
                      a_clusters = catalog.a_clusters, a_weights = catalog.a_weights;
-    const AttrNumber model_cols[] = {m_id, m_created, m_k, m_active};
-    const AttrNumber assignment_cols[] = {a_model, a_user, a_clusters, a_weights};
-    if (!may_read(models_id, model_cols, 4) || !may_read(assignments_id, assignment_cols, 4))
+    if (!may_read(models_id, nullptr, 0, false) || !may_read(assignments_id, nullptr, 0, false))
         return false;
 
     // The active model: the one entry of the partial unique index models_one_active.
@@ -197,7 +218,12 @@ bool read_active_model(int64 user_id, MemoryContext cxt, ActiveModel* out) {
         bool null_clusters, null_weights;
         const Datum dc = slot_getattr(slot, a_clusters, &null_clusters);
         const Datum dw = slot_getattr(slot, a_weights, &null_weights);
+        if (with_fingerprint) {
+            const Datum df = slot_getattr(slot, catalog.a_fingerprint, &out->null_fingerprint);
+            if (!out->null_fingerprint) out->fingerprint = DatumGetInt64(df);
+        }
         if (!null_clusters && !null_weights) {
+            out->known = true;
             int nw = 0;
             void* pc = nullptr;
             void* pw = nullptr;
@@ -215,21 +241,32 @@ bool read_active_model(int64 user_id, MemoryContext cxt, ActiveModel* out) {
     return true;
 }
 
-bool read_user_movies(const char* schema, const char* table, const char* user_column,
-                      const char* movie_column, int64 user_id, MemoryContext cxt,
-                      int64** movies, int64* count) {
+bool read_user_ratings(const char* schema, const char* table, const char* user_column,
+                       const char* movie_column, const char* rating_column, int64 user_id,
+                       MemoryContext cxt, UserRatings* result) {
     const Oid nsp = get_namespace_oid(schema, true);
     const Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
     if (!OidIsValid(relid)) return false;
     const char relkind = get_rel_relkind(relid);
     if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW) return false;
-    const AttrNumber columns[2] = {get_attnum(relid, user_column), get_attnum(relid, movie_column)};
-    if (columns[0] == InvalidAttrNumber || columns[1] == InvalidAttrNumber) return false;
+    // FROM a parent of inheritance children reads their rows too: left to the query.
+    if (has_subclass(relid)) return false;
+    const AttrNumber columns[3] = {
+        get_attnum(relid, user_column), get_attnum(relid, movie_column),
+        static_cast<AttrNumber>(rating_column != nullptr ? get_attnum(relid, rating_column)
+                                                   : InvalidAttrNumber)};
+    const int ncolumns = rating_column != nullptr ? 3 : 2;
+    for (int i = 0; i < ncolumns; ++i)
+        if (columns[i] == InvalidAttrNumber) return false;
     const Oid user_type = getBaseType(get_atttype(relid, columns[0]));
     const Oid movie_type = getBaseType(get_atttype(relid, columns[1]));
-    const auto is_integer = [](Oid t) { return t == INT2OID || t == INT4OID || t == INT8OID; };
-    if (!is_integer(user_type) || !is_integer(movie_type) || !may_read(relid, columns, 2))
+    const Oid rating_type =
+        rating_column != nullptr ? getBaseType(get_atttype(relid, columns[2])) : InvalidOid;
+    if (!is_integer(user_type) || !is_integer(movie_type)) return false;
+    if (rating_column != nullptr && !is_integer(rating_type) && rating_type != FLOAT4OID &&
+        rating_type != FLOAT8OID)
         return false;
+    if (!may_read(relid, columns, ncolumns, true)) return false;
 
     Relation heap = table_open(relid, AccessShareLock);
     ScanKeyData key;
@@ -242,17 +279,27 @@ bool read_user_movies(const char* schema, const char* table, const char* user_co
     }
     int64 capacity = 256;
     int64 n = 0;
-    int64* out = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * capacity));
-    const auto append = [&](Datum d) {
+    int64* movies = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * capacity));
+    double* ratings = static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * capacity));
+    const auto append = [&](Datum movie, Datum rating, bool null_rating) {
         if (n == capacity) {
             capacity *= 2;
-            out = static_cast<int64*>(repalloc_huge(out, sizeof(int64) * capacity));
+            movies = static_cast<int64*>(repalloc_huge(movies, sizeof(int64) * capacity));
+            ratings = static_cast<double*>(repalloc_huge(ratings, sizeof(double) * capacity));
         }
-        out[n++] = integer_value(d, movie_type);
+        movies[n] = integer_value(movie, movie_type);
+        ratings[n] = rating_column == nullptr ? 1.0
+                     : null_rating            ? get_float8_nan()
+                                              : rating_value(rating, rating_type);
+        ++n;
     };
-    // With the movie column as the index's second key, pages all visible to every transaction
-    // are answered from the index alone (as an index-only scan does).
-    const bool covering = index->rd_index->indnatts >= 2 && index->rd_index->indkey.values[1] == columns[1];
+    // With the movie column (and the rating column, when there is one) as the index's next keys,
+    // pages all visible to every transaction are answered from the index alone (as an index-only
+    // scan does).
+    const int2vector& keys = index->rd_index->indkey;
+    const int natts = index->rd_index->indnatts;
+    const bool covering = natts >= 2 && keys.values[1] == columns[1] &&
+                          (rating_column == nullptr || (natts >= 3 && keys.values[2] == columns[2]));
     TupleTableSlot* slot = table_slot_create(heap, nullptr);
     IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
     scan->xs_want_itup = covering;
@@ -260,24 +307,28 @@ bool read_user_movies(const char* schema, const char* table, const char* user_co
     Buffer vm = InvalidBuffer;
     ItemPointer tid;
     while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != nullptr) {
-        bool isnull;
+        bool null_movie, null_rating = true;
+        Datum movie, rating = (Datum)0;
         if (covering && scan->xs_itup != nullptr &&
             VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm)) {
-            const Datum d = index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &isnull);
-            if (!isnull) append(d);
-            continue;
+            movie = index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &null_movie);
+            if (rating_column != nullptr)
+                rating = index_getattr(scan->xs_itup, 3, scan->xs_itupdesc, &null_rating);
+        } else {
+            if (!index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
+            movie = slot_getattr(slot, columns[1], &null_movie);
+            if (rating_column != nullptr) rating = slot_getattr(slot, columns[2], &null_rating);
         }
-        if (!index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
-        const Datum d = slot_getattr(slot, columns[1], &isnull);
-        if (!isnull) append(d);
+        if (!null_movie) append(movie, rating, null_rating);
     }
     if (vm != InvalidBuffer) ReleaseBuffer(vm);
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, NoLock);
     table_close(heap, NoLock);
-    *movies = out;
-    *count = n;
+    result->count = n;
+    result->movies = movies;
+    result->ratings = ratings;
     return true;
 }
 

@@ -7,6 +7,8 @@ namespace movie_recs::pg {
 extern int max_threads_setting;
 // movie_recs.progress: a NOTICE per k-means iteration (DEBUG1 is always emitted).
 extern bool progress_setting;
+// movie_recs.keep_models: models kept after a training (0: all); see prune_models().
+extern int keep_models_setting;
 
 // Threads to train with: movie_recs.max_threads, or max_parallel_maintenance_workers when it is
 // 0; at least 1.

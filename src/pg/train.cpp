@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "core/cluster_ratings.hpp"
 #include "core/errors.hpp"
 #include "core/hooks.hpp"
 #include "core/kmeans.hpp"
 #include "core/model.hpp"
 #include "core/rating_matrix.hpp"
 #include "pg/guard.hpp"
+#include "pg/lifecycle.hpp"
 #include "pg/progress.hpp"
 #include "pg/settings.hpp"
 #include "pg/train_types.hpp"
@@ -37,6 +39,8 @@ enum TrainArg {
     kArgMaxIterations,
     kArgTolerance,
     kArgSeed,
+    kArgActivate,  // from 0.2.0 on; a 0.1.0 catalog declares the function without these two
+    kArgWait,
 };
 
 void require_arg(FunctionCallInfo fcinfo, int arg, const char* name) {
@@ -66,6 +70,14 @@ void parse_args(FunctionCallInfo fcinfo, TrainArgs* a) {
     a->seed = PG_GETARG_INT64(kArgSeed);
     a->threads = training_threads();
     a->memory_limit = static_cast<int64>(maintenance_work_mem) * 1024;
+    a->activate = true;
+    a->wait = false;
+    if (PG_NARGS() > kArgWait) {
+        require_arg(fcinfo, kArgActivate, "activate");
+        require_arg(fcinfo, kArgWait, "wait");
+        a->activate = PG_GETARG_BOOL(kArgActivate);
+        a->wait = PG_GETARG_BOOL(kArgWait);
+    }
 
     if (a->k < 1 || a->k > core::kMaxClusters)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -143,6 +155,8 @@ void compute_model(const TrainArgs& args, RatingsInput* input, MemoryContext cxt
     params.kmeans.seed = static_cast<std::uint64_t>(args.seed);
     params.kmeans.threads = args.threads;
     core::Model model = core::train_model(matrix, params, hooks);
+    const core::ClusterRatings cluster_stats =
+        core::cluster_ratings(matrix, model.km.assignment, model.km.k);
 
     const int k = model.km.k;
     out->k = k;
@@ -172,9 +186,17 @@ void compute_model(const TrainArgs& args, RatingsInput* input, MemoryContext cxt
     copy_out(cxt, model.soft_cluster, &out->soft_cluster_ids);
     for (std::size_t i = 0; i < model.soft_cluster.size(); ++i) out->soft_cluster_ids[i] += 1;
     copy_out(cxt, model.soft_weight, &out->soft_weights);
+    copy_out(cxt, model.fingerprint, &out->fingerprints);
 
-    // Clusters: sizes, prior weights, sparse centroids, movie lists.
+    // Clusters: ids 1..k until cluster_ids.cpp matches them, sizes, rating statistics, prior
+    // weights, sparse centroids, movie lists.
+    out->cluster_labels = alloc_array<int32>(cxt, static_cast<std::size_t>(k));
+    for (int c = 0; c < k; ++c) out->cluster_labels[c] = c + 1;
     copy_out(cxt, model.km.sizes, &out->cluster_sizes);
+    copy_out(cxt, cluster_stats.ratings, &out->cluster_ratings);
+    out->cluster_mean_ratings = nullptr;
+    if (args.rating_column != nullptr)
+        copy_out(cxt, cluster_stats.mean_rating, &out->cluster_mean_ratings);
     copy_out(cxt, model.prior_weight, &out->prior_weights);
     std::vector<std::vector<std::int64_t>> nz_movies(static_cast<std::size_t>(k));
     std::vector<std::vector<float>> nz_weights(static_cast<std::size_t>(k));
@@ -231,9 +253,14 @@ MOVIE_RECS_FUNCTION(train_movie_clusters) {
                         errmsg("cannot train a movie_recs model during recovery"),
                         errhint("Run train_movie_clusters() on the primary server.")));
     PreventCommandIfReadOnly("train_movie_clusters()");
+    // One training at a time per database; fails fast (or waits) before any work is done.
+    acquire_training_lock(args.wait);
+    args.catalog_0_1_0 = catalog_is_0_1_0();
 
     RatingsSource src;
     resolve_ratings_source(args, &src);
+    SourceSnapshot snapshot = {false, 0};
+    if (!args.catalog_0_1_0) snapshot_source(args, &snapshot);
 
     MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "movie_recs training",
                                               ALLOCSET_DEFAULT_SIZES);
@@ -261,8 +288,10 @@ MOVIE_RECS_FUNCTION(train_movie_clusters) {
                  errdetail("A user who rated the same movie more than once counts once, with "
                            "the mean of the ratings.")));
 
+    if (!args.catalog_0_1_0) assign_stable_cluster_ids(&model, cxt);
     double train_seconds = 0;
     int64 model_id = write_model(args, src, input, model, start, &train_seconds);
+    if (!args.catalog_0_1_0) finish_training(model_id, args, input, snapshot);
 
     Datum values[9];
     bool nulls[9] = {false, false, false, false, false, false, false, false, false};

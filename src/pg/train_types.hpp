@@ -28,6 +28,11 @@ struct TrainArgs {
     int64 seed;
     int threads;
     int64 memory_limit;  // bytes (maintenance_work_mem)
+    bool activate;       // make the new model the active one
+    bool wait;           // wait for a running training instead of failing
+    // The catalog is still at version 0.1.0 (ALTER EXTENSION UPDATE not run yet): train as 0.1.0
+    // did, without the lifecycle steps and columns of later versions.
+    bool catalog_0_1_0;
 };
 
 struct RatingsSource {
@@ -46,7 +51,8 @@ struct RatingsInput {
     int64 skipped_nulls;
 };
 
-// A trained model flattened into arrays, cluster ids already 1-based as in the catalog.
+// A trained model flattened into arrays. Cluster c (0-based) is stored as cluster_labels[c];
+// cluster_ids and soft_cluster_ids hold those stored ids.
 struct TrainedModel {
     int k;
     int iterations;
@@ -68,8 +74,12 @@ struct TrainedModel {
     double* distances;        // users
     int32* soft_cluster_ids;  // users x soft_width
     float* soft_weights;      // users x soft_width
+    int64* fingerprints;      // users: core::ratings_fingerprint of the movies rated
 
+    int32* cluster_labels;      // k: the cluster ids stored in the catalog (see cluster_ids.cpp)
     int64* cluster_sizes;       // k
+    int64* cluster_ratings;     // k: ratings given by the members
+    double* cluster_mean_ratings;  // k: their mean; NULL without a rating column
     double* prior_weights;      // k
     int64* centroid_offsets;    // k + 1, into centroid_movie_ids / centroid_weights
     int64* centroid_movie_ids;
@@ -90,8 +100,9 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
 // C++ phase: builds the matrix from the ratings read (and frees them). Throws core::Error.
 core::RatingMatrix build_rating_matrix(RatingsInput* input, int threads, const core::Hooks& hooks);
 
-// catalog_write.cpp: writes the model to the catalog and makes it the active one; returns the
-// new model_id. train_seconds is measured from start up to the end of the writes.
+// catalog_write.cpp: writes the model to the catalog, inactive (lifecycle.cpp activates it), or
+// active as 0.1.0 did when args.catalog_0_1_0; returns the new model_id. train_seconds is
+// measured from start up to the end of the writes.
 int64 write_model(const TrainArgs& args, const RatingsSource& src, const RatingsInput& input,
                   const TrainedModel& model, TimestampTz start, double* train_seconds);
 

@@ -16,7 +16,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/demo_data.hpp"
 #include "core/errors.hpp"
+#include "core/evaluate.hpp"
 #include "core/metrics.hpp"
 #include "core/model.hpp"
 #include "core/recommend.hpp"
@@ -31,15 +33,22 @@ struct Options {
     int n = 10;
     double holdout = 0.2;
     double threshold = 4.0;
+    bool random_split = false;
+    std::uint64_t split_seed = 42;
+    // --demo USERS,MOVIES,SEED: the extension's demo data instead of a CSV.
+    bool demo = false;
+    DemoParams demo_params;
     ModelParams model;
 };
 
 [[noreturn]] void usage(const char* msg) {
     std::fprintf(stderr,
                  "error: %s\nusage: movie_recs_quality [--seeds 1,2,3] [--n 10] [--holdout 0.2]\n"
-                 "  [--threshold 4] [--k K] [--vectors presence|centered|raw] [--soft-clusters M]\n"
-                 "  [--temperature T] [--shrinkage S] [--list-length L] [--threads N]\n"
-                 "  [--max-iterations I] [--tolerance X] RATINGS.csv\n",
+                 "  [--threshold 4] [--split time|random] [--split-seed S] [--k K]\n"
+                 "  [--vectors liked|presence|centered|raw] [--signal liked|rated]\n"
+                 "  [--soft-clusters M] [--temperature T] [--shrinkage S] [--list-length L]\n"
+                 "  [--threads N] [--max-iterations I] [--tolerance X]\n"
+                 "  (RATINGS.csv | --demo USERS,MOVIES,SEED)\n",
                  msg);
     std::exit(2);
 }
@@ -69,10 +78,29 @@ Options parse(int argc, char** argv) {
         else if (a == "--threads") o.model.kmeans.threads = std::stoi(value());
         else if (a == "--max-iterations") o.model.kmeans.max_iterations = std::stoi(value());
         else if (a == "--tolerance") o.model.kmeans.tolerance = std::stod(value());
+        else if (a == "--signal") {
+            if (!parse_score_signal(value(), &o.model.signal)) usage("unknown --signal");
+        }
+        else if (a == "--split") {
+            const std::string v = value();
+            if (v != "time" && v != "random") usage("--split must be time or random");
+            o.random_split = v == "random";
+        } else if (a == "--split-seed") o.split_seed = std::stoull(value());
+        else if (a == "--demo") {
+            o.demo = true;
+            std::stringstream ss(value());
+            std::string part;
+            std::vector<std::int64_t> v;
+            while (std::getline(ss, part, ',')) v.push_back(std::stoll(part));
+            if (v.size() != 3) usage("--demo takes USERS,MOVIES,SEED");
+            o.demo_params.users = v[0];
+            o.demo_params.movies = v[1];
+            o.demo_params.seed = static_cast<std::uint64_t>(v[2]);
+        }
         else if (!a.empty() && a[0] == '-') usage(("unknown option " + a).c_str());
         else o.csv = a;
     }
-    if (o.csv.empty()) usage("no ratings file");
+    if (o.csv.empty() && !o.demo) usage("no ratings file");
     return o;
 }
 
@@ -111,59 +139,66 @@ void print_row(const char* method, const std::string& seed, const RankingMetrics
 int main(int argc, char** argv) {
     Options o = parse(argc, argv);
     try {
-        std::vector<RatingTriple> train, test;
-        split_holdout(read_csv(o.csv), o.holdout, &train, &test);
-        std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> relevant;
-        for (const auto& t : test)
-            if (t.rating >= o.threshold) relevant[t.user_id].insert(t.movie_id);
-        std::map<std::int64_t, std::vector<std::int64_t>> seen;
-        for (const auto& t : train) seen[t.user_id].push_back(t.movie_id);
-
-        std::vector<RatingTriple> copy = train;
-        const RatingMatrix matrix = RatingMatrix::build(copy.data(), copy.size());
-        std::printf("ratings: %zu train, %zu test; users %lld, movies %lld; evaluated users %zu; "
-                    "n=%d, relevant = rating >= %.1f\n",
-                    train.size(), test.size(), static_cast<long long>(matrix.users()),
-                    static_cast<long long>(matrix.movies()), relevant.size(), o.n, o.threshold);
-        std::printf("model: k=%d vectors=%s soft_clusters=%d temperature=%g shrinkage=%g "
+        std::vector<TimedRating> all;
+        if (o.demo) {
+            validate(o.demo_params);
+            DemoRatingStream stream(o.demo_params);
+            DemoRating d;
+            while (stream.next(&d)) all.push_back({d.user_id, d.movie_id, d.rating, d.rated_at});
+        } else {
+            all = read_csv(o.csv);
+        }
+        HoldoutParams hp;
+        hp.share = o.holdout;
+        hp.by_time = !o.random_split;
+        hp.seed = o.split_seed;
+        hp.threshold = o.threshold;
+        hp.n = o.n;
+        const Evaluation eval(std::move(all), hp);
+        const RatingMatrix& matrix = eval.train();
+        std::printf("ratings: %lld train, %lld test (%s split); users %lld, movies %lld; evaluated "
+                    "users %lld; n=%d, relevant = rating >= %.1f\n",
+                    static_cast<long long>(eval.train_ratings()),
+                    static_cast<long long>(eval.test_ratings()), o.random_split ? "random" : "time",
+                    static_cast<long long>(matrix.users()), static_cast<long long>(matrix.movies()),
+                    static_cast<long long>(eval.evaluated_users()), o.n, o.threshold);
+        std::printf("model: k=%d vectors=%s signal=%s soft_clusters=%d temperature=%g shrinkage=%g "
                     "list_length=%d\n",
-                    o.model.kmeans.k, to_string(o.model.vectors), o.model.soft_clusters,
-                    o.model.temperature, o.model.shrinkage, o.model.list_length);
+                    o.model.kmeans.k, to_string(o.model.vectors), to_string(o.model.signal),
+                    o.model.soft_clusters, o.model.temperature, o.model.shrinkage,
+                    o.model.list_length);
         std::printf("%-12s %-6s %9s %9s %9s %9s %6s %8s\n", "method", "seed", "precision",
                     "recall", "ndcg", "coverage", "users", "seconds");
-
-        auto evaluate = [&](const Model& model, bool baseline) {
-            const ServingModel serving(model);
-            MetricsAccumulator acc(o.n);
-            for (const auto& [user, rel] : relevant) {
-                const auto row = matrix.user_index(user);
-                const auto it = seen.find(user);
-                std::vector<std::int64_t> s = it == seen.end() ? std::vector<std::int64_t>{} : it->second;
-                const int width = (baseline || row < 0) ? 0 : model.soft_width;
-                const std::int32_t* cl = width ? &model.soft_cluster[static_cast<std::size_t>(row * width)] : nullptr;
-                const float* w = width ? &model.soft_weight[static_cast<std::size_t>(row * width)] : nullptr;
-                std::vector<std::int64_t> ids;
-                for (const auto& r : serving.recommend(cl, w, width, std::move(s), o.n))
-                    ids.push_back(r.movie_id);
-                acc.add(ids, rel);
-            }
-            return acc.result(matrix.movies());
-        };
+        print_row("most-rated", "-", eval.most_rated(), 0);
 
         RankingMetrics mean;
-        bool baseline_done = false;
         for (auto seed : o.seeds) {
             ModelParams p = o.model;
             p.kmeans.seed = seed;
             const auto t0 = std::chrono::steady_clock::now();
             const Model model = train_model(matrix, p);
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            if (!baseline_done) {
-                print_row("most-rated", "-", evaluate(model, true), 0);
-                baseline_done = true;
-            }
-            const RankingMetrics m = evaluate(model, false);
+            const RankingMetrics m = eval.evaluate(model);
             print_row("kmeans", std::to_string(seed), m, secs);
+            if (o.demo) {
+                std::vector<int> planted, found;
+                for (std::size_t u = 0; u < model.user_ids.size(); ++u) {
+                    planted.push_back(demo_user_group(o.demo_params, model.user_ids[u]));
+                    found.push_back(model.km.assignment[u]);
+                }
+                // Purity: share of users in the majority planted group of their cluster.
+                std::map<std::pair<int, int>, std::int64_t> joint;
+                std::map<int, std::int64_t> best;
+                for (std::size_t u = 0; u < planted.size(); ++u) ++joint[{found[u], planted[u]}];
+                for (const auto& [key, count] : joint)
+                    best[key.first] = std::max(best[key.first], count);
+                std::int64_t pure = 0;
+                for (const auto& [cluster, count] : best) pure += count;
+                std::printf("%-12s %-6s planted groups (%d): adjusted Rand index %.4f, purity "
+                            "%.4f\n", "", "", o.demo_params.taste_groups,
+                            adjusted_rand_index(planted, found),
+                            static_cast<double>(pure) / static_cast<double>(planted.size()));
+            }
             mean.precision += m.precision / static_cast<double>(o.seeds.size());
             mean.recall += m.recall / static_cast<double>(o.seeds.size());
             mean.ndcg += m.ndcg / static_cast<double>(o.seeds.size());

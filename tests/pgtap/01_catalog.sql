@@ -9,7 +9,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(94);
+SELECT plan(97);
 
 -- ---------------------------------------------------------------------------------------------
 -- Schema and tables
@@ -26,8 +26,13 @@ SELECT has_table('movie_recs', 'assignments', 'table movie_recs.assignments exis
 SELECT has_table('movie_recs', 'cluster_movies', 'table movie_recs.cluster_movies exists');
 SELECT has_table('movie_recs', 'popular_movies', 'table movie_recs.popular_movies exists');
 SELECT tables_are('movie_recs',
-                  ARRAY['models', 'centroids', 'assignments', 'cluster_movies', 'popular_movies'],
-                  'schema movie_recs holds exactly the five catalog tables');
+                  ARRAY['models', 'centroids', 'assignments', 'cluster_movies', 'popular_movies',
+                        'activations'],
+                  'schema movie_recs holds exactly the six catalog tables');
+SELECT views_are('movie_recs',
+                 ARRAY['model_versions', 'running_trainings', 'user_clusters', 'cluster_top_movies',
+                       'cluster_summary'],
+                 'schema movie_recs holds exactly the five views');
 
 -- ---------------------------------------------------------------------------------------------
 -- Key columns and their types
@@ -169,19 +174,19 @@ SELECT is_empty(
 -- Functions: signatures, schemas, return types
 -- ---------------------------------------------------------------------------------------------
 SELECT has_function('public', 'train_movie_clusters',
-                    ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint'],
-                    'public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint) exists');
+                    ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint', 'boolean', 'boolean'],
+                    'public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint, boolean, boolean) exists');
 SELECT function_returns('public', 'train_movie_clusters',
-                        ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint'],
+                        ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint', 'boolean', 'boolean'],
                         'setof record', 'train_movie_clusters returns setof record');
-SELECT is(pg_get_function_result('public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint)'::regprocedure),
+SELECT is(pg_get_function_result('public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint, boolean, boolean)'::regprocedure),
           'TABLE(model_id bigint, k integer, iterations integer, converged boolean, inertia double precision, users bigint, movies bigint, ratings bigint, train_seconds double precision)',
           'train_movie_clusters returns TABLE(model_id, k, iterations, converged, inertia, users, movies, ratings, train_seconds)');
-SELECT is(pg_get_function_arguments('public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint)'::regprocedure),
-          $$ratings_table regclass DEFAULT ('ratings'::text)::regclass, k integer DEFAULT 20, user_column name DEFAULT 'user_id'::name, movie_column name DEFAULT 'movie_id'::name, rating_column name DEFAULT 'rating'::name, max_iterations integer DEFAULT 100, tolerance double precision DEFAULT 0.0001, seed bigint DEFAULT 42$$,
+SELECT is(pg_get_function_arguments('public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint, boolean, boolean)'::regprocedure),
+          $$ratings_table regclass DEFAULT ('ratings'::text)::regclass, k integer DEFAULT 20, user_column name DEFAULT 'user_id'::name, movie_column name DEFAULT 'movie_id'::name, rating_column name DEFAULT 'rating'::name, max_iterations integer DEFAULT 100, tolerance double precision DEFAULT 0.0001, seed bigint DEFAULT 42, activate boolean DEFAULT true, wait boolean DEFAULT false$$,
           'train_movie_clusters argument names and defaults');
 SELECT volatility_is('public', 'train_movie_clusters',
-                     ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint'],
+                     ARRAY['regclass', 'integer', 'name', 'name', 'name', 'integer', 'double precision', 'bigint', 'boolean', 'boolean'],
                      'volatile', 'train_movie_clusters is VOLATILE');
 
 SELECT has_function('public', 'recommend_movies', ARRAY['bigint', 'integer'],
@@ -189,8 +194,8 @@ SELECT has_function('public', 'recommend_movies', ARRAY['bigint', 'integer'],
 SELECT function_returns('public', 'recommend_movies', ARRAY['bigint', 'integer'], 'setof record',
                         'recommend_movies returns setof record');
 SELECT is(pg_get_function_result('public.recommend_movies(bigint, integer)'::regprocedure),
-          'TABLE(movie_id bigint, score double precision, rank integer)',
-          'recommend_movies returns TABLE(movie_id bigint, score double precision, rank integer)');
+          'TABLE(movie_id bigint, score double precision, rank integer, source text)',
+          'recommend_movies returns TABLE(movie_id bigint, score double precision, rank integer, source text)');
 SELECT is(pg_get_function_arguments('public.recommend_movies(bigint, integer)'::regprocedure),
           'user_id bigint, n integer DEFAULT 10',
           'recommend_movies argument names and defaults');
@@ -228,19 +233,24 @@ SELECT p.oid::regprocedure AS fn, p.proconfig, p.prosecdef
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'movie_recs')
    AND d.deptype = 'e';
 
-SELECT cmp_ok((SELECT count(*) FROM ext_functions), '>=', 6::bigint,
-              'the extension owns at least its six functions');
+SELECT cmp_ok((SELECT count(*) FROM ext_functions), '>=', 18::bigint,
+              'the extension owns at least its eighteen functions');
 SELECT is_empty(
     $$SELECT fn::text FROM ext_functions
        WHERE proconfig IS NULL OR NOT ('search_path=pg_catalog, pg_temp' = ANY (proconfig))$$,
     'every extension function has SET search_path = pg_catalog, pg_temp');
 SELECT is((SELECT proconfig FROM pg_proc
-            WHERE oid = 'public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint)'::regprocedure),
+            WHERE oid = 'public.train_movie_clusters(regclass, integer, name, name, name, integer, double precision, bigint, boolean, boolean)'::regprocedure),
           ARRAY['search_path=pg_catalog, pg_temp'], 'train_movie_clusters proconfig');
 SELECT is((SELECT proconfig FROM pg_proc WHERE oid = 'public.recommend_movies(bigint, integer)'::regprocedure),
           ARRAY['search_path=pg_catalog, pg_temp'], 'recommend_movies proconfig');
 SELECT is_empty($$SELECT fn::text FROM ext_functions WHERE prosecdef$$,
                 'no extension function is SECURITY DEFINER (they run with the caller''s rights)');
+SELECT is_empty(
+    $$SELECT c.oid::regclass::text FROM pg_class c
+       WHERE c.relnamespace = 'movie_recs'::regnamespace AND c.relkind = 'v'
+         AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)$$,
+    'every view runs with the rights of the querying role (security_invoker)');
 
 -- A hostile search_path does not change what the functions do: a table named ratings and
 -- shadowing functions in a schema first on the path are ignored.
@@ -271,13 +281,32 @@ SELECT set_eq(
              ('table movie_recs.centroids'),
              ('table movie_recs.assignments'), ('table movie_recs.cluster_movies'),
              ('table movie_recs.popular_movies'),
-             ('function train_movie_clusters(regclass,integer,name,name,name,integer,double precision,bigint)'),
+             ('table movie_recs.activations'), ('sequence movie_recs.activations_activation_id_seq'),
+             ('view movie_recs.model_versions'), ('view movie_recs.running_trainings'),
+             ('view movie_recs.user_clusters'), ('view movie_recs.cluster_top_movies'),
+             ('view movie_recs.cluster_summary'),
+             ('function movie_recs.switch_model(bigint,text,bigint)'),
+             ('function movie_recs.current_activation()'),
+             ('function movie_recs.activate_model(bigint)'),
+             ('function movie_recs.rollback_model()'),
+             ('function movie_recs.drop_model(bigint)'),
+             ('function movie_recs.prune_models(integer)'),
+             ('function movie_recs.lock_training(boolean)'),
+             ('function movie_recs.source_change_counter(regclass)'),
+             ('function movie_recs.train_if_stale(interval,double precision,regclass,integer,boolean,boolean)'),
+             ('function movie_recs.cluster_summaries(regclass,name,name,integer)'),
+             ('function movie_recs.check_column(regclass,name)'),
+             ('function movie_recs.materialize_recommendations(integer,regclass,boolean)'),
+             ('function train_movie_clusters(regclass,integer,name,name,name,integer,double precision,bigint,boolean,boolean)'),
              ('function recommend_movies(bigint,integer)'),
              ('function movie_recs.demo_ratings(integer,integer,bigint)'),
              ('function movie_recs.demo_movies(integer,bigint)'),
              ('function movie_recs.load_demo_data_into(integer,integer,bigint,boolean,name)'),
-             ('function movie_recs.load_demo_data(integer,integer,bigint,boolean,name)')$$,
-    'the extension owns exactly its schema, five tables, the identity sequence and six functions');
+             ('function movie_recs.load_demo_data(integer,integer,bigint,boolean,name)'),
+             ('function evaluate_movie_recommendations(regclass,integer,double precision,name,integer,bigint,double precision,name,name,name,integer,double precision)'),
+             ('function movie_recs.suggest_k(regclass,integer[],name,name,name,name,double precision,bigint,integer)'),
+             ('function movie_recs.user_cluster(bigint)')$$,
+    'the extension owns exactly its schema, six tables, two identity sequences, five views and twenty-one functions');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text FROM pg_class c
        WHERE c.relnamespace = 'movie_recs'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
@@ -292,6 +321,12 @@ SELECT is_empty(
                           WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                             AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')$$,
     'every function in schema movie_recs belongs to the extension');
+SELECT set_eq(
+    $$SELECT c::regclass::text FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'movie_recs'$$,
+    $$VALUES ('movie_recs.models'), ('movie_recs.models_model_id_seq'), ('movie_recs.centroids'),
+             ('movie_recs.assignments'), ('movie_recs.cluster_movies'), ('movie_recs.popular_movies'),
+             ('movie_recs.activations'), ('movie_recs.activations_activation_id_seq')$$,
+    'pg_dump dumps the rows of every catalog table and the identity sequences (extension configuration)');
 SELECT throws_ok('DROP TABLE movie_recs.popular_movies', '2BP01', NULL,
                  'a catalog table cannot be dropped on its own (it belongs to the extension)');
 SELECT throws_ok('DROP FUNCTION recommend_movies(bigint, integer)', '2BP01', NULL,

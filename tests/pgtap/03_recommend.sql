@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(36);
+SELECT plan(40);
 
 CREATE TEMP TABLE demo AS
     SELECT * FROM movie_recs.load_demo_data(users => 300, movies => 200, seed => 7);
@@ -33,9 +33,9 @@ SELECT cmp_ok((SELECT max(c) FROM (SELECT count(*) AS c FROM public.ratings GROU
 
 -- All users, 20 recommendations each, in the order the function returns them.
 CREATE TEMP TABLE recs AS
-SELECT u.user_id, r.movie_id, r.score, r.rank, r.ord
+SELECT u.user_id, r.movie_id, r.score, r.rank, r.source, r.ord
   FROM (SELECT DISTINCT user_id FROM public.ratings) u
- CROSS JOIN LATERAL recommend_movies(u.user_id, 20) WITH ORDINALITY AS r(movie_id, score, rank, ord);
+ CROSS JOIN LATERAL recommend_movies(u.user_id, 20) WITH ORDINALITY AS r(movie_id, score, rank, source, ord);
 
 SELECT is((SELECT count(DISTINCT user_id) FROM recs), 300::bigint, 'every one of the 300 users got recommendations');
 SELECT is_empty(
@@ -54,6 +54,9 @@ SELECT is_empty(
 SELECT is_empty(
     $$SELECT user_id, rank, ord FROM recs WHERE rank <> ord$$,
     'rows come back in rank order and ranks are 1..n consecutive');
+SELECT is_empty(
+    $$SELECT user_id FROM recs WHERE source IS DISTINCT FROM 'cluster'$$,
+    'every user the model was trained on, unchanged since, is served from their stored clusters');
 SELECT is_empty(
     $$SELECT user_id, score FROM recs
        WHERE score IS NULL OR score = 'NaN' OR score IN ('Infinity', '-Infinity') OR score < 0$$,
@@ -98,10 +101,8 @@ SELECT 17, movie_id, 4.5, now() FROM before_recs WHERE rank = 1;
 SELECT is_empty(
     $$SELECT movie_id FROM recommend_movies(17, 1000) WHERE movie_id = (SELECT movie_id FROM before_recs WHERE rank = 1)$$,
     'a movie rated after training disappears from the user''s recommendations');
-SELECT results_eq(
-    'SELECT movie_id, score, rank FROM recommend_movies(17, 9)',
-    'SELECT movie_id, score, rank - 1 FROM before_recs WHERE rank > 1 ORDER BY rank',
-    'the next recommendations move up one rank with unchanged scores');
+SELECT is((SELECT array_agg(DISTINCT source) FROM recommend_movies(17, 9)), ARRAY['fold_in'],
+          'a user who rated a movie since training is folded in again from their ratings now');
 SELECT results_eq(
     'SELECT movie_id, score, rank FROM recommend_movies(18, 10)',
     $$SELECT movie_id, score, rank FROM recs WHERE user_id = 18 AND rank <= 10 ORDER BY rank$$,
@@ -135,22 +136,31 @@ SELECT results_eq(
 SELECT results_eq(
     'SELECT movie_id, rank FROM recommend_movies(-1, 15)',
     $$SELECT movie_id, (row_number() OVER (ORDER BY count(*) DESC, movie_id))::int
-        FROM public.ratings GROUP BY movie_id ORDER BY count(*) DESC, movie_id LIMIT 15$$,
-    'popular_movies is the movies by number of raters, ties by movie_id');
+        FROM public.ratings r
+        JOIN (SELECT user_id, avg(rating::float8) AS mean FROM public.ratings GROUP BY 1) u
+       USING (user_id)
+       WHERE r.rating >= u.mean
+       GROUP BY movie_id ORDER BY count(*) DESC, movie_id LIMIT 15$$,
+    'popular_movies is the movies by number of users who liked them (rated at least their mean), ties by movie_id');
+SELECT is((SELECT array_agg(DISTINCT source) FROM recommend_movies(-1, 15)), ARRAY['popular'],
+          'an unknown user without ratings is served the popular list (source popular)');
 SELECT isnt_empty(
     $$SELECT score FROM recommend_movies(-1, 30) GROUP BY score HAVING count(*) > 1$$,
     'precondition: the popular list has tied scores (so the tie order above is exercised)');
 
--- A user who started rating after training is unknown to the model: popular movies minus the
--- ones they rated.
+-- A user who started rating after training is folded in from their ratings: placed among the
+-- clusters at call time, and never recommended the movies they rated.
 INSERT INTO public.ratings (user_id, movie_id, rating, rated_at)
 SELECT 5000, p.movie_id, 3, now() FROM movie_recs.popular_movies p
  WHERE p.model_id = (SELECT model_id FROM model) AND p.rank IN (1, 3);
-SELECT results_eq(
-    'SELECT movie_id, score, rank FROM recommend_movies(5000, 5)',
-    $$SELECT movie_id, score, (row_number() OVER (ORDER BY rank))::int FROM movie_recs.popular_movies
-       WHERE model_id = (SELECT model_id FROM model) AND rank IN (2, 4, 5, 6, 7) ORDER BY rank$$,
-    'a new user gets the popular movies they have not rated, re-ranked 1..n');
+SELECT is((SELECT array_agg(DISTINCT source) FROM recommend_movies(5000, 10)), ARRAY['fold_in'],
+          'a new user with ratings is folded in (source fold_in)');
+SELECT is_empty(
+    $$SELECT movie_id FROM recommend_movies(5000, 1000)
+       WHERE movie_id IN (SELECT movie_id FROM public.ratings WHERE user_id = 5000)$$,
+    'a folded-in user is never recommended a movie they rated');
+SELECT is((SELECT count(*) FROM recommend_movies(5000, 1000)), 198::bigint,
+          'a folded-in user can get every other movie');
 
 -- ---------------------------------------------------------------------------------------------
 -- n and NULL arguments
@@ -172,7 +182,7 @@ SELECT results_eq(
     $$VALUES (-1::bigint, 7), (3, 7), (17, 7), (42, 7), (250, 7)$$,
     'LATERAL over five users (one unknown) gives 7 rows per user');
 SELECT results_eq(
-    $$SELECT u, r.movie_id, r.score, r.rank FROM unnest(ARRAY[3, 250, -1, 42]::bigint[]) WITH ORDINALITY AS l(u, o)
+    $$SELECT u, r.movie_id, r.score, r.rank, r.source FROM unnest(ARRAY[3, 250, -1, 42]::bigint[]) WITH ORDINALITY AS l(u, o)
        CROSS JOIN LATERAL recommend_movies(l.u, 7) r ORDER BY l.o, r.rank$$,
     $$SELECT 3::bigint, * FROM recommend_movies(3, 7)
       UNION ALL SELECT 250, * FROM recommend_movies(250, 7)

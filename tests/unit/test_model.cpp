@@ -28,6 +28,7 @@ TEST(Model, ScoresFollowTheFormulaAndListsAreSorted) {
     const auto m = matrix_of(separable(2, 10, 5));
     ModelParams p = model_params(2);
     p.shrinkage = 4;
+    p.signal = ScoreSignal::Rated;
     const Model model = train_model(m, p);
     ASSERT_EQ(model.cluster_lists.size(), 2u);
     for (int c = 0; c < 2; ++c) {
@@ -91,7 +92,8 @@ TEST(Model, IdenticalWhateverTheThreadCount) {
 
 TEST(Model, UserVectorsChangeTheGeometryNotTheData) {
     const auto m = matrix_of(random_ratings(200, 60, 10, 2));
-    for (UserVector v : {UserVector::Presence, UserVector::Centered, UserVector::Raw}) {
+    for (UserVector v :
+         {UserVector::Liked, UserVector::Presence, UserVector::Centered, UserVector::Raw}) {
         ModelParams p = model_params(4);
         p.vectors = v;
         const Model model = train_model(m, p);
@@ -107,7 +109,9 @@ TEST(Model, UserVectorsChangeTheGeometryNotTheData) {
 
 TEST(Model, CentroidNonzerosAreSparseAndSorted) {
     const auto m = matrix_of(separable(2, 10, 5));
-    const Model model = train_model(m, model_params(2));
+    ModelParams p = model_params(2);
+    p.vectors = UserVector::Presence;
+    const Model model = train_model(m, p);
     std::vector<std::int64_t> ids;
     std::vector<float> w;
     centroid_nonzeros(model, 0, &ids, &w);
@@ -138,4 +142,90 @@ TEST(Model, RejectsBadParameters) {
     p = model_params(2);
     p.list_length = 0;
     expect_invalid(p);
+}
+
+TEST(Model, LikedSignalCountsOnlyRatingsAtLeastTheUsersMean) {
+    // Two users in one cluster: user 1 rates movie 10 with 5 and movie 11 with 1 (mean 3), user 2
+    // rates movie 10 with 2 and movie 11 with 2 (mean 2: both liked).
+    std::vector<RatingTriple> t = {{1, 10, 5}, {1, 11, 1}, {2, 10, 2}, {2, 11, 2}};
+    const auto m = matrix_of(t);
+    ModelParams p = model_params(1);
+    p.shrinkage = 0;
+    const Model liked = train_model(m, p);
+    ASSERT_EQ(liked.cluster_lists[0].size(), 2u);
+    EXPECT_EQ(liked.cluster_lists[0][0].movie_id, 10);
+    EXPECT_DOUBLE_EQ(liked.cluster_lists[0][0].score, 1.0);  // both liked movie 10
+    EXPECT_DOUBLE_EQ(liked.cluster_lists[0][1].score, 0.5);  // only user 2 liked movie 11
+    EXPECT_DOUBLE_EQ(liked.popular[1].score, 0.5);
+    p.signal = ScoreSignal::Rated;
+    const Model rated = train_model(m, p);
+    EXPECT_DOUBLE_EQ(rated.cluster_lists[0][1].score, 1.0);
+}
+
+TEST(Model, LikedVectorsKeepTheMoviesRatedAtLeastTheMean) {
+    std::vector<std::pair<std::int64_t, double>> e = {{7, 1.0}, {3, 5.0}, {5, 4.0}, {9, 2.0}};
+    user_vector(UserVector::Liked, &e);  // mean 3: movies 3 (5) and 5 (4) are liked
+    ASSERT_EQ(e.size(), 4u);
+    EXPECT_EQ(e[0].first, 3);
+    EXPECT_NEAR(e[0].second, 1 / std::sqrt(2.0), 1e-7);
+    EXPECT_NEAR(e[1].second, 1 / std::sqrt(2.0), 1e-7);
+    EXPECT_EQ(e[2].second, 0.0);
+    EXPECT_EQ(e[3].second, 0.0);
+    // Equal ratings: every movie is liked (implicit feedback is presence).
+    std::vector<std::pair<std::int64_t, double>> same = {{1, 1.0}, {2, 1.0}};
+    user_vector(UserVector::Liked, &same);
+    EXPECT_NEAR(same[0].second, 1 / std::sqrt(2.0), 1e-7);
+}
+
+TEST(Model, OneUsersVectorMatchesTheTrainingRows) {
+    const auto m = matrix_of(random_ratings(50, 40, 9, 3));
+    for (UserVector v :
+         {UserVector::Liked, UserVector::Presence, UserVector::Centered, UserVector::Raw}) {
+        const SparseRows x = user_vectors(m, v);
+        for (std::int64_t u = 0; u < m.users(); ++u) {
+            std::vector<std::pair<std::int64_t, double>> e;
+            for (SparseRows::InnerIterator it(m.rows(), u); it; ++it)
+                e.push_back({it.index(), static_cast<double>(it.value())});
+            std::reverse(e.begin(), e.end());  // any order
+            user_vector(v, &e);
+            std::size_t i = 0;
+            for (SparseRows::InnerIterator it(x, u); it; ++it, ++i) {
+                ASSERT_EQ(e[i].first, it.index());
+                EXPECT_EQ(static_cast<float>(e[i].second), it.value()) << to_string(v);
+            }
+        }
+    }
+}
+
+TEST(Model, SoftAssignOwnClusterFirstThenNearest) {
+    const double d2[] = {0.5, 0.2, 0.9, 0.3};
+    std::int32_t c[3];
+    float w[3];
+    soft_assign(d2, 4, -1, 3, 0.1, c, w);  // no own cluster: nearest first
+    EXPECT_EQ(c[0], 1);
+    EXPECT_EQ(c[1], 3);
+    EXPECT_EQ(c[2], 0);
+    const double e1 = std::exp(-1.0), e3 = std::exp(-3.0);
+    EXPECT_NEAR(w[0], 1 / (1 + e1 + e3), 1e-6);
+    EXPECT_NEAR(w[1], e1 / (1 + e1 + e3), 1e-6);
+    soft_assign(d2, 4, 3, 2, 0.1, c, w);  // own cluster 3 first, even if not the nearest
+    EXPECT_EQ(c[0], 3);
+    EXPECT_EQ(c[1], 1);
+    EXPECT_NEAR(w[0] + w[1], 1.0, 1e-6);
+}
+
+TEST(Model, FingerprintIsOrderIndependentAndStoredPerUser) {
+    const std::int64_t a[] = {5, 9, 12};
+    const std::int64_t b[] = {12, 5, 9};
+    const std::int64_t c[] = {5, 9};
+    EXPECT_EQ(ratings_fingerprint(a, 3), ratings_fingerprint(b, 3));
+    EXPECT_NE(ratings_fingerprint(a, 3), ratings_fingerprint(c, 2));
+    const auto m = matrix_of(separable(2, 4, 3));
+    const Model model = train_model(m, model_params(2));
+    ASSERT_EQ(model.fingerprint.size(), 8u);
+    for (std::int64_t u = 0; u < m.users(); ++u) {
+        std::vector<std::int64_t> ids;
+        for (SparseRows::InnerIterator it(m.rows(), u); it; ++it) ids.push_back(m.movie_ids()[it.index()]);
+        EXPECT_EQ(model.fingerprint[u], ratings_fingerprint(ids.data(), ids.size()));
+    }
 }

@@ -1,0 +1,46 @@
+// The per-backend serving state of the active model and the placement of one user in it, shared
+// by recommend_movies() (recommend.cpp) and movie_recs.user_cluster() (explain.cpp).
+#pragma once
+
+#include "pg/postgres_headers.hpp"
+
+namespace movie_recs::core {
+class ServingModel;
+}
+
+namespace movie_recs::pg {
+
+// Where a user stands in the active model, from their ratings at call time. Plain data in the
+// caller's memory context.
+struct UserPlacement {
+    int64 model_id;
+    int k;
+    // k, ascending: the catalog's cluster id of each core cluster index 0..k-1 (stable ids need
+    // not be 1..k; see cluster_index.hpp). Owned by the serving cache, valid until the next call.
+    const int32* cluster_ids;
+    // "cluster": the user's stored soft assignment (known user, same rated movies as at
+    // training); "fold_in": placed now from their current ratings; "popular": no rated movie the
+    // model knows, the popular list.
+    const char* source;
+    int width;        // soft clusters (0 for "popular")
+    int32* clusters;  // width core cluster indexes (0..k-1, not catalog ids), nearest first
+    float* weights;   // width weights summing to 1
+    // Distances to each of the k centroids from the current ratings (only when asked for and the
+    // user rated a movie the model knows; else NULL), and the nearest cluster (core index or -1).
+    double* distances;
+    int32 nearest;
+    int64* seen;  // every movie the user has rated now (excluded from recommendations)
+    int64 nseen;
+};
+
+// Looks up the active model (raises 55000 without one), refreshes this backend's cache when
+// another model became active, reads the user's current ratings from the model's source with the
+// caller's rights, and places the user. Connects to and finishes SPI itself.
+// catalog_0_1_0: the catalog is still 0.1.0's (no fingerprint column).
+void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
+                UserPlacement* out);
+
+// The cached serving model of the active model; valid after place_user() until the next call.
+const core::ServingModel& serving_model();
+
+}  // namespace movie_recs::pg
