@@ -49,7 +49,10 @@ const char kLookupSql[] =
     " FROM movie_recs.models m LEFT JOIN movie_recs.assignments a"
     " ON a.model_id = m.model_id AND a.user_id = $1"
     " WHERE m.active";
-// The same on a 0.1.0 catalog (this library before ALTER EXTENSION ... UPDATE): no fingerprints.
+// The active model alone (materialize_recommendations()).
+const char kActiveSql[] =
+    "SELECT model_id, created_at, k, tableoid FROM movie_recs.models WHERE active";
+// The same as kLookupSql on a 0.1.0 catalog (this library before ALTER EXTENSION ... UPDATE): no fingerprints.
 const char kLookupSql_0_1_0[] =
     "SELECT m.model_id, m.created_at, m.k, a.soft_clusters, a.soft_weights, m.tableoid,"
     " NULL::pg_catalog.int8"
@@ -585,36 +588,50 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
         ratings_by_query(user_id, cxt, &now);
     }
     if (spi) SPI_finish();
-    out->seen = now.movies;
-    out->nseen = now.count;
-    int64* rated = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(now.count, 1)));
-    double* ratings =
-        static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(now.count, 1)));
+
+    StoredAssignment stored;
+    stored.known = known;
+    stored.null_fingerprint = null_fingerprint;
+    stored.fingerprint = stored_fingerprint;
+    stored.width = width;
+    stored.clusters = clusters;
+    stored.weights = weights;
+    place_from_ratings(stored, now.movies, now.ratings, now.count, need_distances, cxt, out);
+}
+
+void place_from_ratings(const StoredAssignment& stored, int64* movies, const double* ratings,
+                        int64 count, bool need_distances, MemoryContext cxt, UserPlacement* out) {
+    out->seen = movies;
+    out->nseen = count;
+    int64* rated = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(count, 1)));
+    double* rated_values =
+        static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(count, 1)));
     int64 nrated = 0;
-    for (int64 i = 0; i < now.count; ++i) {
-        if (!std::isfinite(now.ratings[i])) continue;
-        rated[nrated] = now.movies[i];
-        ratings[nrated++] = now.ratings[i];
+    for (int64 i = 0; i < count; ++i) {
+        if (!std::isfinite(ratings[i])) continue;
+        rated[nrated] = movies[i];
+        rated_values[nrated++] = ratings[i];
     }
 
     // Known and unchanged: the stored assignment. Otherwise fold in from the current ratings.
     int64* sorted = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrated, 1)));
     memcpy(sorted, rated, sizeof(int64) * nrated);
     const bool unchanged =
-        known && (null_fingerprint ||
-                  (nrated > 0 && fingerprint_of(sorted, nrated) == stored_fingerprint));
+        stored.known &&
+        (stored.null_fingerprint ||
+         (nrated > 0 && fingerprint_of(sorted, nrated) == stored.fingerprint));
     int fold_width = 0;
     int32* fold_clusters = nullptr;
     float* fold_weights = nullptr;
     const bool folded =
         (!unchanged || need_distances) && nrated > 0 &&
-        fold_in_into(*cache.fold_in, rated, ratings, nrated, need_distances, cxt, &fold_width,
-                     &fold_clusters, &fold_weights, &out->distances, &out->nearest);
+        fold_in_into(*cache.fold_in, rated, rated_values, nrated, need_distances, cxt,
+                     &fold_width, &fold_clusters, &fold_weights, &out->distances, &out->nearest);
     if (unchanged) {
         out->source = "cluster";
-        out->width = width;
-        out->clusters = clusters;
-        out->weights = weights;
+        out->width = stored.width;
+        out->clusters = stored.clusters;
+        out->weights = stored.weights;
     } else if (folded) {
         out->source = "fold_in";
         out->width = fold_width;
@@ -623,6 +640,35 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
     } else {
         out->source = "popular";
     }
+}
+
+void load_active_serving(ActiveServing* out) {
+    const int rc = SPI_execute(kActiveSql, true, 0);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("no trained movie_recs model"),
+                        errhint("Run train_movie_clusters() first.")));
+    SPITupleTable* t = SPI_tuptable;
+    bool isnull;
+    const int64 model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
+    const TimestampTz created_at =
+        DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
+    const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
+    const Oid catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 4, &isnull));
+    SPI_freetuptable(t);
+    if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
+        cache.catalog_oid != catalog_oid)
+        load_cache(model_id, created_at, catalog_oid, k);
+    out->model_id = model_id;
+    out->k = k;
+    out->cluster_ids = cache.cluster_ids;
+    out->source_schema = cache.source_schema;
+    out->source_table = cache.source_table;
+    out->user_column = cache.user_column;
+    out->movie_column = cache.movie_column;
+    out->rating_column = cache.rating_column;
 }
 
 const core::ServingModel& serving_model() { return *cache.model; }
