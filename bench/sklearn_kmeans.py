@@ -8,8 +8,10 @@ bigint, real, no NULLs), builds the user x movie CSR matrix, and fits
 
 (k-means++ initialisation, then at most I Lloyd iterations) on the vectors named by --vectors:
   raw       the ratings as they are (the reference the issue quotes),
-  presence  1 per rated movie, scaled to unit length: the vectors movie_recs clusters, so the
-            inertia is comparable with train_movie_clusters()'s.
+  liked     1 per movie rated at least the user's mean rating, scaled to unit length: the vectors
+            movie_recs clusters by default, so the inertia is comparable with
+            train_movie_clusters()'s,
+  presence  1 per rated movie, scaled to unit length (movie_recs' vectors before 0.2.0).
 Prints one line per fit: "sklearn <vectors> fit_seconds=... iterations=... inertia=...", and a
 line with the time spent reading and building the matrix (not part of the fit time).
 Uses Debian's python3-sklearn (run with /usr/bin/python3).
@@ -48,7 +50,7 @@ def main():
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--max-iterations", type=int, default=20)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--vectors", default="presence,raw")
+    parser.add_argument("--vectors", default="liked,raw")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     args = parser.parse_args()
 
@@ -72,6 +74,15 @@ def main():
             x = raw.copy()
             counts = np.diff(x.indptr)
             x.data = np.repeat((1.0 / np.sqrt(np.maximum(counts, 1))).astype(args.dtype), counts)
+        elif kind == "liked":
+            x = raw.copy()
+            counts = np.diff(x.indptr)
+            sums = np.add.reduceat(x.data.astype(np.float64), x.indptr[:-1]) if x.nnz else counts
+            means = np.repeat(sums / np.maximum(counts, 1), counts)
+            liked = (x.data.astype(np.float64) >= means).astype(np.float64)
+            norms = np.sqrt(np.add.reduceat(liked, x.indptr[:-1])) if x.nnz else counts
+            x.data = (liked / np.repeat(np.maximum(norms, 1e-300), counts)).astype(args.dtype)
+            x.eliminate_zeros()
         else:
             sys.exit(f"sklearn_kmeans.py: unknown vectors {kind}")
         model = KMeans(n_clusters=args.k, n_init=1, algorithm="lloyd",
