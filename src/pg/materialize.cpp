@@ -17,6 +17,7 @@
 #include "core/recommend_batch.hpp"
 #include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
+#include "pg/read_only.hpp"
 #include "pg/serving.hpp"
 #include "pg/settings.hpp"
 
@@ -187,7 +188,7 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("n must be between 0 and %d", movie_recs::core::kMaxRecommendations)));
-    PreventCommandIfReadOnly("materialize_recommendations()");
+    require_writable("movie_recs.materialize_recommendations()");
     char* target_name = get_rel_name(target);
     if (target_name == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),

@@ -16,6 +16,7 @@
 #include "pg/guard.hpp"
 #include "pg/lifecycle.hpp"
 #include "pg/progress.hpp"
+#include "pg/read_only.hpp"
 #include "pg/settings.hpp"
 #include "pg/train_types.hpp"
 
@@ -248,11 +249,7 @@ MOVIE_RECS_FUNCTION(train_movie_clusters) {
 
     TrainArgs args;
     parse_args(fcinfo, &args);
-    if (RecoveryInProgress())
-        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-                        errmsg("cannot train a movie_recs model during recovery"),
-                        errhint("Run train_movie_clusters() on the primary server.")));
-    PreventCommandIfReadOnly("train_movie_clusters()");
+    require_writable("train_movie_clusters()");
     // One training at a time per database; fails fast (or waits) before any work is done.
     acquire_training_lock(args.wait);
     args.catalog_0_1_0 = catalog_is_0_1_0();
