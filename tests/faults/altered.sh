@@ -71,6 +71,43 @@ fault "table replaced by a composite type" \
 fault "user column type changed to integer (compatible)" \
     "ALTER TABLE ratings ALTER COLUMN user_id TYPE integer;" "$restore" 00000 00000
 
+# concurrent NAME CHANGE RESTORE RECOMMEND_SQLSTATE: a session that has the model cached calls
+# recommend_movies() while another holds the change uncommitted; the change commits once the call
+# waits for the table's lock (after it looked the table up by name).
+concurrent() {
+    local name=$1 change=$2 undo=$3 want_rec=$4 out=$work/concurrent-$1 relid
+    relid=$(q -d "$db" -c "SELECT 'ratings'::regclass::oid")
+    cat >"$work/changer.sql" <<SQL
+BEGIN;
+$change
+DO \$\$ BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN EXISTS (SELECT FROM pg_locks WHERE relation = $relid AND NOT granted);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END \$\$;
+COMMIT;
+SQL
+    local holds="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'faults_changer' AND l.relation = $relid AND l.mode = 'AccessExclusiveLock' AND l.granted"
+    psql -X -q -At -d "$db" -v VERBOSITY=verbose >"$out" 2>&1 <<SQL
+SELECT 'warm:' || count(*) FROM recommend_movies(42, 10);
+\! (PGAPPNAME=faults_changer psql -X -q -At -d "$db" -f "$work/changer.sql" >"$out.changer" 2>&1 &)
+\! for i in \$(seq 600); do [ "\$(psql -X -At -d "$db" -c "$holds")" = 1 ] && break; sleep 0.1; done
+SELECT count(*) FROM recommend_movies(42, 10);
+\echo recommend (waited):sqlstate::SQLSTATE
+SQL
+    poll test "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faults_changer'")" = 0
+    echo "$name, committed while recommend_movies() waited for the table:"
+    grep -E '^(ERROR|HINT|[a-z ()]+:sqlstate:)' "$out" | sed 's/^/  /'
+    check "$name while recommend_movies() waited: $want_rec" grep -q "^recommend (waited):sqlstate:$want_rec\$" "$out"
+    q -d "$db" -c "$undo" >/dev/null
+    check "$name while recommend_movies() waited: the table is restored" test "$(q -d "$db" -c "SELECT count(*) = (SELECT count(*) FROM ratings_backup) FROM ratings")" = t
+}
+
+concurrent "table dropped" "DROP TABLE ratings;" "${restore#DROP TABLE ratings; }" 42P01
+concurrent "movie column renamed" "ALTER TABLE ratings RENAME COLUMN movie_id TO film_id;" \
+    "ALTER TABLE ratings RENAME COLUMN film_id TO movie_id;" 42703
+
 # shellcheck disable=SC2016
 check "no error was XX000 (internal)" eval '! grep -q -E "^ERROR:  XX|:sqlstate:XX" "$work"/*'
 no_crash
