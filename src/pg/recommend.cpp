@@ -191,10 +191,16 @@ int recommend_into(const core::ServingModel& model, const int32* clusters, const
 
 // ---- PostgreSQL phase --------------------------------------------------------------------
 
+// Errors reading a user's ratings that mean the source relation is no longer what the model was
+// trained on: gone, renamed, replaced by another kind of object, a column dropped or renamed, or
+// a column's type changed to one whose values no longer convert (e.g. text holding 'r4').
 bool source_changed(int sqlstate) {
     return sqlstate == ERRCODE_UNDEFINED_TABLE || sqlstate == ERRCODE_UNDEFINED_COLUMN ||
            sqlstate == ERRCODE_INVALID_SCHEMA_NAME || sqlstate == ERRCODE_UNDEFINED_FUNCTION ||
-           sqlstate == ERRCODE_DATATYPE_MISMATCH || sqlstate == ERRCODE_CANNOT_COERCE;
+           sqlstate == ERRCODE_DATATYPE_MISMATCH || sqlstate == ERRCODE_CANNOT_COERCE ||
+           sqlstate == ERRCODE_WRONG_OBJECT_TYPE ||
+           sqlstate == ERRCODE_INVALID_TEXT_REPRESENTATION ||
+           sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
 }
 
 // Inside PG_CATCH: when the error says the source relation is gone or different, re-raise it
