@@ -351,9 +351,16 @@ DECLARE
     v_why text;
     v_new bigint;
 BEGIN
-    IF activate IS NULL OR wait IS NULL THEN
-        RAISE EXCEPTION '% must not be null', CASE WHEN activate IS NULL THEN 'activate' ELSE 'wait' END
-            USING ERRCODE = 'null_value_not_allowed';
+    IF max_age IS NULL OR min_changed_fraction IS NULL OR activate IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION '% must not be null',
+                        CASE WHEN max_age IS NULL THEN 'max_age'
+                             WHEN min_changed_fraction IS NULL THEN 'min_changed_fraction'
+                             WHEN activate IS NULL THEN 'activate' ELSE 'wait' END
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'max_age => ''0 seconds'' retrains whatever the age, min_changed_fraction => 0 on any change.';
+    END IF;
+    IF max_age < '0 seconds' THEN
+        RAISE EXCEPTION 'max_age must not be negative' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF NOT (min_changed_fraction >= 0 AND min_changed_fraction < 'Infinity') THEN
         RAISE EXCEPTION 'min_changed_fraction must be a finite number greater than or equal to 0'
