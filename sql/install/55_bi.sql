@@ -60,7 +60,10 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
-    IF top_n IS NULL OR top_n < 0 OR top_n > 1000 THEN
+    IF top_n IS NULL THEN
+        RAISE EXCEPTION 'top_n must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF top_n < 0 OR top_n > 1000 THEN
         RAISE EXCEPTION 'top_n must be between 0 and 1000' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF movies IS NOT NULL THEN
@@ -93,17 +96,25 @@ $body$;
 COMMENT ON FUNCTION movie_recs.cluster_summaries(regclass, name, name, integer) IS
     'movie_recs.cluster_summary with the top_n movies of each cluster, and their titles when a movies table is given';
 
--- Raises 42703 when a relation has no such column (a clear error before dynamic SQL runs).
+-- Raises 42703 when a relation has no such column (a clear error before dynamic SQL runs), 42P01
+-- when the relation does not exist, 22004 for a NULL argument.
 CREATE FUNCTION movie_recs.check_column(relation regclass, column_name name)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    IF relation IS NULL OR column_name IS NULL THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN relation IS NULL THEN 'relation' ELSE 'column_name' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', relation::oid USING ERRCODE = 'undefined_table';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a
                     WHERE a.attrelid = relation AND a.attname = column_name
                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        RAISE EXCEPTION 'column "%" does not exist in relation %', column_name, relation
+        RAISE EXCEPTION 'column "%" does not exist in relation "%"', column_name, relation::text
             USING ERRCODE = 'undefined_column';
     END IF;
 END
