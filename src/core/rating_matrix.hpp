@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/SparseCore>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -9,6 +10,14 @@
 #include "hooks.hpp"
 
 namespace movie_recs::core {
+
+// Largest magnitude of an accepted rating. The matrix holds ratings in single precision and a
+// user's ratings are summed: beyond this, values and sums could overflow to infinity and the
+// model would hold NaN. The adapters and the builder refuse such ratings, as NaN and infinities.
+constexpr double kMaxRatingMagnitude = 1e15;
+
+// True for a rating the model can use: finite and at most kMaxRatingMagnitude in magnitude.
+inline bool rating_in_range(double rating) { return std::fabs(rating) <= kMaxRatingMagnitude; }
 
 // One input row. The adapter fills a plain array of these; the builder sorts it in place.
 struct RatingTriple {

@@ -101,6 +101,28 @@ void format_memory(int64 bytes, bool round_up, char* buf, std::size_t len) {
     snprintf(buf, len, "%lld%s", static_cast<long long>(whole), unit == 1024 ? "kB" : "MB");
 }
 
+void check_rating(const RatingsSource& src, int64 user, int64 movie, double rating,
+                  const char* verb) {
+    if (core::rating_in_range(rating)) return;
+    if (!std::isfinite(rating))
+        ereport(ERROR,
+                (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                 errmsg("relation \"%s\" has a rating that is not a finite number", src.display),
+                 errdetail("User %lld rated movie %lld with %s.", static_cast<long long>(user),
+                           static_cast<long long>(movie),
+                           std::isnan(rating) ? "NaN" : (rating > 0 ? "Infinity" : "-Infinity")),
+                 errhint("Fix or delete such rows, or %s on a view that filters them out.",
+                         verb)));
+    ereport(ERROR,
+            (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+             errmsg("relation \"%s\" has a rating out of range", src.display),
+             errdetail("User %lld rated movie %lld with %g; ratings must be between %g and %g.",
+                       static_cast<long long>(user), static_cast<long long>(movie), rating,
+                       -core::kMaxRatingMagnitude, core::kMaxRatingMagnitude),
+             errhint("Rescale the ratings, or %s on a view that filters or rescales them.",
+                     verb)));
+}
+
 void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
     HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(args.relid));
     if (!HeapTupleIsValid(tuple))
@@ -127,6 +149,12 @@ void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
                                   "source relation, which other sessions cannot see."),
                         errhint("Copy the ratings into a regular table first.")));
 
+    if (args.rating_column != nullptr && (strcmp(args.rating_column, args.user_column) == 0 ||
+                                          strcmp(args.rating_column, args.movie_column) == 0))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("rating_column must differ from user_column and movie_column"),
+                        errhint("For implicit feedback (every row a rating of 1), pass "
+                                "rating_column => NULL.")));
     check_column(args.relid, *out, args.user_column, ColumnRole::User);
     check_column(args.relid, *out, args.movie_column, ColumnRole::Movie);
     if (args.rating_column != nullptr)
@@ -172,17 +200,7 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
                 continue;
             }
             double r = DatumGetFloat8(rating);
-            if (!std::isfinite(r))
-                ereport(ERROR,
-                        (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                         errmsg("relation \"%s\" has a rating that is not a finite number",
-                                src.display),
-                         errdetail("User %lld rated movie %lld with %s.",
-                                   static_cast<long long>(DatumGetInt64(user)),
-                                   static_cast<long long>(DatumGetInt64(movie)),
-                                   std::isnan(r) ? "NaN" : (r > 0 ? "Infinity" : "-Infinity")),
-                         errhint("Fix or delete such rows, or train on a view that filters "
-                                 "them out.")));
+            check_rating(src, DatumGetInt64(user), DatumGetInt64(movie), r, "train");
             core::RatingTriple& t = out->triples[out->count++];
             t.user_id = DatumGetInt64(user);
             t.movie_id = DatumGetInt64(movie);

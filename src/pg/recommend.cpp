@@ -21,6 +21,7 @@
 #include "core/errors.hpp"
 #include "core/fold_in.hpp"
 #include "core/model.hpp"
+#include "core/rating_matrix.hpp"
 #include "core/recommend.hpp"
 #include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
@@ -507,7 +508,8 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
             catalog_corrupt(model_id, "soft assignment names a cluster without a centroid");
     }
 
-    // The user's ratings now: every movie is excluded; those with a finite rating place the user.
+    // The user's ratings now: every movie is excluded; those with a rating training accepts
+    // (finite, within core::kMaxRatingMagnitude) place the user.
     execute_seen_plan(user_id);
     const int64 nrows = static_cast<int64>(SPI_processed);
     out->seen = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrows, 1)));
@@ -520,7 +522,7 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
         if (null_movie) continue;
         out->seen[out->nseen++] = DatumGetInt64(m);
         Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &null_rating);
-        if (null_rating || !std::isfinite(DatumGetFloat8(r))) continue;
+        if (null_rating || !core::rating_in_range(DatumGetFloat8(r))) continue;
         rated[nrated] = DatumGetInt64(m);
         ratings[nrated++] = DatumGetFloat8(r);
     }
