@@ -351,16 +351,14 @@ DECLARE
     v_why text;
     v_new bigint;
 BEGIN
-    IF max_age IS NULL OR min_changed_fraction IS NULL OR activate IS NULL OR wait IS NULL THEN
-        RAISE EXCEPTION '% must not be null',
-                        CASE WHEN max_age IS NULL THEN 'max_age'
-                             WHEN min_changed_fraction IS NULL THEN 'min_changed_fraction'
-                             WHEN activate IS NULL THEN 'activate' ELSE 'wait' END
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'max_age => ''0 seconds'' retrains whatever the age, min_changed_fraction => 0 on any change.';
+    IF activate IS NULL OR wait IS NULL THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN activate IS NULL THEN 'activate' ELSE 'wait' END
+            USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- A NULL criterion is not used (README); a negative age cannot be meant.
     IF max_age < '0 seconds' THEN
-        RAISE EXCEPTION 'max_age must not be negative' USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'max_age must not be negative' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass max_age => ''0 seconds'' to retrain whatever the age, or NULL not to judge by age.';
     END IF;
     IF NOT (min_changed_fraction >= 0 AND min_changed_fraction < 'Infinity') THEN
         RAISE EXCEPTION 'min_changed_fraction must be a finite number greater than or equal to 0'
