@@ -35,15 +35,15 @@ RatingMatrix RatingMatrix::build(RatingTriple* triples, std::size_t n, const Hoo
     if (n == 0) throw Error(ErrorKind::InvalidData, "no ratings to train on");
     for (std::size_t i = 0; i < n; ++i) {
         if (!rating_in_range(triples[i].rating))
-            throw Error(ErrorKind::InvalidData,
-                        "ratings must be finite numbers between -1e15 and 1e15",
-                        "User " + std::to_string(triples[i].user_id) + " rated movie " +
-                            std::to_string(triples[i].movie_id) + " with " +
-                            (std::isnan(triples[i].rating)       ? std::string("NaN.")
-                             : std::isinf(triples[i].rating) ? std::string("an infinite value.")
-                                                              : std::to_string(triples[i].rating) + "."),
-                        "Fix or filter out the rows whose rating is NaN, infinite or huge, for "
-                        "example by training on a view.");
+            throw Error(
+                ErrorKind::InvalidData, "ratings must be finite numbers between -1e15 and 1e15",
+                "User " + std::to_string(triples[i].user_id) + " rated movie " +
+                    std::to_string(triples[i].movie_id) + " with " +
+                    (std::isnan(triples[i].rating)   ? std::string("NaN.")
+                     : std::isinf(triples[i].rating) ? std::string("an infinite value.")
+                                                     : std::to_string(triples[i].rating) + "."),
+                "Fix or filter out the rows whose rating is NaN, infinite or huge, for "
+                "example by training on a view.");
     }
     hooks.report({"matrix", 0, 3, 0, 0});
     // Sorting by (user, movie, rating) makes the merge of duplicates independent of input order.

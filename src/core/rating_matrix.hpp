@@ -17,7 +17,9 @@ namespace movie_recs::core {
 constexpr double kMaxRatingMagnitude = 1e15;
 
 // True for a rating the model can use: finite and at most kMaxRatingMagnitude in magnitude.
-inline bool rating_in_range(double rating) { return std::fabs(rating) <= kMaxRatingMagnitude; }
+inline bool rating_in_range(double rating) {
+    return std::fabs(rating) <= kMaxRatingMagnitude;
+}
 
 // One input row. The adapter fills a plain array of these; the builder sorts it in place.
 struct RatingTriple {

@@ -103,7 +103,8 @@ void format_memory(int64 bytes, bool round_up, char* buf, std::size_t len) {
 
 void check_rating(const RatingsSource& src, int64 user, int64 movie, double rating,
                   const char* verb) {
-    if (core::rating_in_range(rating)) return;
+    if (core::rating_in_range(rating))
+        return;
     if (!std::isfinite(rating))
         ereport(ERROR,
                 (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -111,16 +112,14 @@ void check_rating(const RatingsSource& src, int64 user, int64 movie, double rati
                  errdetail("User %lld rated movie %lld with %s.", static_cast<long long>(user),
                            static_cast<long long>(movie),
                            std::isnan(rating) ? "NaN" : (rating > 0 ? "Infinity" : "-Infinity")),
-                 errhint("Fix or delete such rows, or %s on a view that filters them out.",
-                         verb)));
+                 errhint("Fix or delete such rows, or %s on a view that filters them out.", verb)));
     ereport(ERROR,
             (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
              errmsg("relation \"%s\" has a rating out of range", src.display),
              errdetail("User %lld rated movie %lld with %g; ratings must be between %g and %g.",
                        static_cast<long long>(user), static_cast<long long>(movie), rating,
                        -core::kMaxRatingMagnitude, core::kMaxRatingMagnitude),
-             errhint("Rescale the ratings, or %s on a view that filters or rescales them.",
-                     verb)));
+             errhint("Rescale the ratings, or %s on a view that filters or rescales them.", verb)));
 }
 
 void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
