@@ -59,6 +59,9 @@ RETURNS TABLE (model_id bigint, cluster_id integer, size bigint, user_share doub
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+DECLARE
+    v_base oid;
+    v_type oid;
 BEGIN
     IF top_n IS NULL THEN
         RAISE EXCEPTION 'top_n must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -73,6 +76,16 @@ BEGIN
         END IF;
         PERFORM movie_recs.check_column(movies, movie_column);
         PERFORM movie_recs.check_column(movies, title_column);
+        -- The ids are compared with cluster_movies.movie_id (bigint): integer types only, as in training.
+        SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, a.atttypid
+          INTO v_base, v_type
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = movies AND a.attname = movie_column;
+        IF v_base NOT IN ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype, 'pg_catalog.int8'::regtype) THEN
+            RAISE EXCEPTION 'movie column "%" must be an integer type, not %', movie_column, format_type(v_type, NULL)
+                USING ERRCODE = 'datatype_mismatch',
+                      DETAIL = 'Accepted types: smallint, integer, bigint.';
+        END IF;
     END IF;
     RETURN QUERY EXECUTE format(
         $q$SELECT s.model_id, s.cluster_id, s.size, s.user_share, s.ratings, s.mean_rating,

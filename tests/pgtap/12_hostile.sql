@@ -84,6 +84,10 @@ INSERT INTO public.h_text_time SELECT user_id, movie_id, rating, 'yesterday' FRO
 CREATE TABLE public.h_small_types (user_id integer, movie_id smallint, rating numeric);
 INSERT INTO public.h_small_types SELECT user_id, movie_id, rating FROM public.ratings;
 
+CREATE TABLE public.h_text_movies (movie_id text, title text);
+CREATE TABLE public.h_int_movies (movie_id integer, title integer);
+INSERT INTO public.h_int_movies SELECT m, m * 10 FROM generate_series(1, 80) m;
+
 -- Names with quotes, spaces, capitals and SQL in them.
 CREATE SCHEMA "Hostile ""Schema""; DROP TABLE public.canary; --";
 CREATE TABLE "Hostile ""Schema""; DROP TABLE public.canary; --"."Rat'ings; DROP TABLE public.canary"
@@ -470,6 +474,14 @@ INSERT INTO hostile_cases (phase, category, description, sql, sqlstate, message,
  $$SELECT * FROM evaluate_movie_recommendations(time_column => 'nope')$$, '42703', 'column "nope" does not exist in relation "public.ratings"', NULL),
 (2, 'relation', 'materialize_recommendations: a target without the columns',
  $$SELECT * FROM movie_recs.materialize_recommendations(5, 'public.movies')$$, '42703', NULL, NULL),
+(2, 'type', 'cluster_summaries: a text movie id column',
+ $$SELECT * FROM movie_recs.cluster_summaries('public.h_text_movies')$$, '42804', 'movie column "movie_id" must be an integer type, not text', NULL),
+(2, 'type', 'cluster_summaries: integer ids and integer titles',
+ $$SELECT count(*) FROM movie_recs.cluster_summaries('public.h_int_movies')$$, NULL, NULL, '4'),
+(2, 'relation', 'load_demo_data: into the catalog schema movie_recs',
+ $$SELECT * FROM movie_recs.load_demo_data(10, 10, target_schema => 'movie_recs')$$, '22023', 'target_schema must not be movie_recs', NULL),
+(2, 'relation', 'load_demo_data: into pg_catalog',
+ $$SELECT * FROM movie_recs.load_demo_data(10, 10, target_schema => 'pg_catalog')$$, '42501', NULL, NULL),
 (2, 'relation', 'cluster_summaries: a missing title column',
  $$SELECT * FROM movie_recs.cluster_summaries('public.movies', 'name')$$, '42703', 'column "name" does not exist in relation "public.movies"', NULL),
 (2, 'relation', 'train: user_column = movie_column',
