@@ -36,7 +36,7 @@ RatingMatrix RatingMatrix::build(RatingTriple* triples, std::size_t n, const Hoo
     for (std::size_t i = 0; i < n; ++i) {
         if (!rating_in_range(triples[i].rating))
             throw Error(
-                ErrorKind::InvalidData, "ratings must be finite numbers between -1e15 and 1e15",
+                ErrorKind::InvalidData, "ratings must be finite numbers within the range of real",
                 "User " + std::to_string(triples[i].user_id) + " rated movie " +
                     std::to_string(triples[i].movie_id) + " with " +
                     (std::isnan(triples[i].rating)   ? std::string("NaN.")

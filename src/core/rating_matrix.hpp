@@ -5,18 +5,19 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "hooks.hpp"
 
 namespace movie_recs::core {
 
-// Largest magnitude of an accepted rating. The matrix holds ratings in single precision and a
-// user's ratings are summed: beyond this, values and sums could overflow to infinity and the
-// model would hold NaN. The adapters and the builder refuse such ratings, as NaN and infinities.
-constexpr double kMaxRatingMagnitude = 1e15;
+// Largest magnitude of an accepted rating: the matrix holds ratings as float (real), so a larger
+// one would become infinite and the model would hold NaN. The adapters and the builder refuse
+// such ratings, as NaN and infinities.
+constexpr double kMaxRatingMagnitude = static_cast<double>(std::numeric_limits<float>::max());
 
-// True for a rating the model can use: finite and at most kMaxRatingMagnitude in magnitude.
+// True for a rating the model can use: finite and within the range of float.
 inline bool rating_in_range(double rating) {
     return std::fabs(rating) <= kMaxRatingMagnitude;
 }

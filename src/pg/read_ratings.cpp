@@ -115,11 +115,12 @@ void check_rating(const RatingsSource& src, int64 user, int64 movie, double rati
                  errhint("Fix or delete such rows, or %s on a view that filters them out.", verb)));
     ereport(ERROR,
             (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-             errmsg("relation \"%s\" has a rating out of range", src.display),
-             errdetail("User %lld rated movie %lld with %g; ratings must be between %g and %g.",
-                       static_cast<long long>(user), static_cast<long long>(movie), rating,
-                       -core::kMaxRatingMagnitude, core::kMaxRatingMagnitude),
-             errhint("Rescale the ratings, or %s on a view that filters or rescales them.", verb)));
+             errmsg("relation \"%s\" has a rating out of the range of type real", src.display),
+             errdetail("User %lld rated movie %lld with %g.", static_cast<long long>(user),
+                       static_cast<long long>(movie), rating),
+             errhint("Ratings are kept as real; scale them, or %s on a view that filters such "
+                     "rows out.",
+                     verb)));
 }
 
 void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {

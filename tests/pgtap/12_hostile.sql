@@ -39,8 +39,8 @@ INSERT INTO public.h_huge_numeric VALUES (1, 1, 1e400), (2, 1, 3);
 CREATE TABLE public.h_negative (LIKE public.h_nan);
 INSERT INTO public.h_negative SELECT u, m, -((u * m) % 7) - 1 FROM generate_series(1, 6) u, generate_series(1, 5) m;
 CREATE TABLE public.h_large_finite (LIKE public.h_nan);
-INSERT INTO public.h_large_finite SELECT u, m, ((u * m) % 7 - 3) * 3e14 FROM generate_series(1, 6) u, generate_series(1, 5) m;
-INSERT INTO public.h_large_finite VALUES (1, 6, 1e15), (2, 6, -1e15);
+INSERT INTO public.h_large_finite SELECT u, m, ((u * m) % 7 - 3) * 1e38 FROM generate_series(1, 6) u, generate_series(1, 5) m;
+INSERT INTO public.h_large_finite VALUES (1, 6, '3.4028234e38'), (2, 6, '-3.4028234e38');
 CREATE TABLE public.h_one_user (LIKE public.h_nan);
 INSERT INTO public.h_one_user VALUES (7, 1, 4), (7, 2, 3), (7, 3, 5);
 CREATE TABLE public.h_one_movie (LIKE public.h_nan);
@@ -384,15 +384,15 @@ INSERT INTO hostile_cases (phase, category, description, sql, sqlstate, message,
 (2, 'rating', 'train: a -Infinity rating',
  $$SELECT * FROM train_movie_clusters('public.h_neginf', k => 1)$$, '22003', 'relation "public.h_neginf" has a rating that is not a finite number', NULL),
 (2, 'rating', 'train: a huge finite rating (1e308)',
- $$SELECT * FROM train_movie_clusters('public.h_huge', k => 1)$$, '22003', 'relation "public.h_huge" has a rating out of range', NULL),
+ $$SELECT * FROM train_movie_clusters('public.h_huge', k => 1)$$, '22003', 'relation "public.h_huge" has a rating out of the range of type real', NULL),
 (2, 'rating', 'train: a numeric rating beyond double precision (1e400)',
  $$SELECT * FROM train_movie_clusters('public.h_huge_numeric', k => 1)$$, '22003', NULL, NULL),
-(2, 'rating', 'train: ratings between -1e15 and 1e15 train',
+(2, 'rating', 'train: ratings up to the limits of real (3.4e38) train',
  $$SELECT users FROM train_movie_clusters('public.h_large_finite', k => 2, activate => false)$$, NULL, NULL, '6'),
 (2, 'rating', 'evaluate: a NaN rating',
  $$SELECT * FROM evaluate_movie_recommendations('public.h_nan', k => 1)$$, '22003', 'relation "public.h_nan" has a rating that is not a finite number', NULL),
 (2, 'rating', 'evaluate: a huge finite rating (1e308)',
- $$SELECT * FROM evaluate_movie_recommendations('public.h_huge', k => 1)$$, '22003', 'relation "public.h_huge" has a rating out of range', NULL),
+ $$SELECT * FROM evaluate_movie_recommendations('public.h_huge', k => 1)$$, '22003', 'relation "public.h_huge" has a rating out of the range of type real', NULL),
 (2, 'rating', 'suggest_k: an Infinity rating',
  $$SELECT * FROM movie_recs.suggest_k('public.h_inf', '{1}')$$, '22003', 'relation "public.h_inf" has a rating that is not a finite number', NULL),
 (2, 'rating', 'train: negative ratings train (only their order within a user counts)',

@@ -60,7 +60,7 @@ TEST(RatingMatrix, RejectsEmptyInput) {
 
 TEST(RatingMatrix, RejectsNanInfinityAndHugeRatingsNamingTheRow) {
     for (double bad : {std::nan(""), std::numeric_limits<double>::infinity(),
-                       -std::numeric_limits<double>::infinity(), 1e308, -2e15}) {
+                       -std::numeric_limits<double>::infinity(), 1e308, -1e39}) {
         try {
             matrix_of({{1, 1, 4.0}, {7, 8, bad}});
             FAIL() << "expected an error for " << bad;
