@@ -83,6 +83,11 @@ CREATE TABLE public.h_text_time (user_id bigint, movie_id bigint, rating real, s
 INSERT INTO public.h_text_time SELECT user_id, movie_id, rating, 'yesterday' FROM public.ratings;
 CREATE TABLE public.h_small_types (user_id integer, movie_id smallint, rating numeric);
 INSERT INTO public.h_small_types SELECT user_id, movie_id, rating FROM public.ratings;
+CREATE INDEX ON public.h_small_types (user_id);
+CREATE DOMAIN public.h_positive_id AS bigint CHECK (VALUE > 0);
+CREATE TABLE public.h_domain (user_id public.h_positive_id, movie_id bigint, rating real);
+INSERT INTO public.h_domain SELECT user_id, movie_id, rating FROM public.ratings;
+CREATE INDEX ON public.h_domain USING hash (user_id);
 
 CREATE TABLE public.h_text_movies (movie_id text, title text);
 CREATE TABLE public.h_int_movies (movie_id integer, title integer);
@@ -242,6 +247,12 @@ INSERT INTO hostile_cases (phase, category, description, sql, sqlstate, message,
  $$SELECT movie_recs.check_column(NULL, 'movie_id')$$, '22004', 'relation must not be null', NULL),
 (2, 'null', 'check_column: column_name',
  $$SELECT movie_recs.check_column('public.movies', NULL)$$, '22004', 'column_name must not be null', NULL),
+(2, 'null', 'load_demo_data_into: p_schema',
+ $$SELECT * FROM movie_recs.load_demo_data_into(10, 10, 1, false, NULL)$$, '22004', 'target_schema must not be null', NULL),
+(2, 'null', 'require_writable: function_name',
+ $$SELECT movie_recs.require_writable(NULL)$$, '22004', 'function_name must not be null', NULL),
+(2, 'state', 'require_writable: a writable transaction passes',
+ $$SELECT pg_typeof(movie_recs.require_writable('hostile()'))::text$$, NULL, NULL, 'void'),
 (2, 'null', 'source_change_counter: NULL relation gives NULL (documented)',
  $$SELECT movie_recs.source_change_counter(NULL)$$, NULL, NULL, NULL),
 
@@ -593,6 +604,20 @@ INSERT INTO hostile_cases (phase, category, description, sql, sqlstate, message,
  $$SELECT users FROM train_movie_clusters('public.h_partitioned', k => 3)$$, NULL, NULL, '200'),
 (3, 'relation', 'partitioned table: serving excludes the movies rated in the partitions',
  $$SELECT count(*) FROM recommend_movies(1, 1000) r JOIN public.h_partitioned p ON p.user_id = 1 AND p.movie_id = r.movie_id$$, NULL, NULL, '0'),
+(3, 'type', 'integer user ids with an index: train and activate',
+ $$SELECT users FROM train_movie_clusters('public.h_small_types', k => 3)$$, NULL, NULL, '200'),
+(3, 'type', 'integer user ids: a known user is served from the index',
+ $$SELECT format('%s %s', count(*), min(source)) FROM recommend_movies(1, 5)$$, NULL, NULL, '5 cluster'),
+(3, 'type', 'integer user ids: a bigint id beyond integer is an unknown user',
+ $$SELECT format('%s %s', count(*), min(source)) FROM recommend_movies(2147483648, 5)$$, NULL, NULL, '5 popular'),
+(3, 'type', 'integer user ids: min bigint is an unknown user',
+ $$SELECT format('%s %s', count(*), min(source)) FROM recommend_movies(-9223372036854775808, 5)$$, NULL, NULL, '5 popular'),
+(3, 'type', 'a domain over bigint with a hash index: train and activate',
+ $$SELECT users FROM train_movie_clusters('public.h_domain', k => 3)$$, NULL, NULL, '200'),
+(3, 'type', 'a domain: an id its check refuses is an unknown user',
+ $$SELECT format('%s %s', count(*), min(source)) FROM recommend_movies(-5, 5)$$, NULL, NULL, '5 popular'),
+(3, 'type', 'a domain: a known user is served',
+ $$SELECT format('%s %s', count(*), min(source)) FROM recommend_movies(2, 5)$$, NULL, NULL, '5 cluster'),
 (3, 'relation', 'no index: train and activate',
  $$SELECT users FROM train_movie_clusters('public.h_no_index', k => 3)$$, NULL, NULL, '200'),
 (3, 'relation', 'no index: serving reads the user''s ratings by a scan',
