@@ -1,4 +1,4 @@
--- 12_hostile.sql -- hostile input to every SQL function of the extension, table-driven: each row
+-- 13_hostile.sql -- hostile input to every SQL function of the extension, table-driven: each row
 -- of hostile_cases is one call with either the exact SQLSTATE it must raise (and the message
 -- where it is stable) or the exact result it must return (the query's single value as text).
 -- One loop runs the rows in id order; a few checks that need more than one value follow it.
