@@ -96,6 +96,7 @@ RETURNS TABLE (users bigint, movies bigint, ratings bigint)
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+    SELECT movie_recs.require_writable('movie_recs.load_demo_data()');
     SELECT * FROM movie_recs.load_demo_data_into(users, movies, seed, replace, target_schema)
 $body$;
 COMMENT ON FUNCTION movie_recs.load_demo_data(integer, integer, bigint, boolean, name) IS

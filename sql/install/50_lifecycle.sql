@@ -102,6 +102,7 @@ BEGIN
     IF p_model_id IS NULL THEN
         RAISE EXCEPTION 'model_id must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM movie_recs.require_writable('movie_recs.switch_model()');
     LOCK TABLE movie_recs.models IN SHARE ROW EXCLUSIVE MODE;
     SELECT * INTO v_model FROM movie_recs.models m WHERE m.model_id = p_model_id;
     IF NOT FOUND THEN
@@ -154,6 +155,7 @@ RETURNS TABLE (active_model_id bigint, previous_model_id bigint)
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+    SELECT movie_recs.require_writable('movie_recs.activate_model()');
     -- A rollback from the new state returns to the state before it.
     SELECT s.* FROM movie_recs.switch_model(
         model_id, 'activate', (SELECT (movie_recs.current_activation()).activation_id)) s
@@ -171,6 +173,7 @@ DECLARE
     v_current movie_recs.activations;
     v_target movie_recs.activations;
 BEGIN
+    PERFORM movie_recs.require_writable('movie_recs.rollback_model()');
     LOCK TABLE movie_recs.models IN SHARE ROW EXCLUSIVE MODE;
     SELECT m.model_id INTO v_active FROM movie_recs.models m WHERE m.active;
     IF v_active IS NULL THEN
@@ -232,6 +235,7 @@ BEGIN
     IF model_id IS NULL THEN
         RAISE EXCEPTION 'model_id must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM movie_recs.require_writable('movie_recs.drop_model()');
     LOCK TABLE movie_recs.models IN SHARE ROW EXCLUSIVE MODE;
     SELECT m.active INTO v_active FROM movie_recs.models m WHERE m.model_id = model_id;
     IF NOT FOUND THEN
@@ -262,6 +266,7 @@ BEGIN
     IF keep < 0 THEN
         RAISE EXCEPTION 'keep must be greater than or equal to 0' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM movie_recs.require_writable('movie_recs.prune_models()');
     IF keep = 0 THEN
         RETURN 0;
     END IF;
@@ -361,6 +366,7 @@ BEGIN
     END IF;
     -- Take the training lock before looking: after waiting for another training, its model is
     -- the one to judge.
+    PERFORM movie_recs.require_writable('movie_recs.train_if_stale()');
     PERFORM movie_recs.lock_training(wait);
 
     -- The model to judge: the active one (when it was trained on ratings_table, if given), else the

@@ -44,6 +44,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.train_movie_clusters(regclass, integer, na
                           movie_recs.drop_model(bigint),
                           movie_recs.prune_models(integer),
                           movie_recs.lock_training(boolean),
+                          movie_recs.require_writable(text),
                           movie_recs.source_change_counter(regclass),
                           movie_recs.train_if_stale(interval, double precision, regclass, integer,
                                                     boolean, boolean),

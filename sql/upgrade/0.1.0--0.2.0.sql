@@ -55,3 +55,25 @@ LANGUAGE C STABLE ROWS 10
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.recommend_movies(bigint, integer) IS
     'Top n movies the user has not rated yet, from the active movie_recs model; source says how the user was placed: cluster (as trained), fold_in (from their current ratings), popular (no known rating)';
+
+-- load_demo_data() refuses to run on a hot standby or in a read-only transaction, with a hint
+-- (as every function that writes). Its check, movie_recs.require_writable(), is new in 0.2.0: it
+-- is created here already, before 05_read_only.sql (appended below) creates it again.
+CREATE OR REPLACE FUNCTION movie_recs.require_writable(function_name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'movie_recs_require_writable'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION movie_recs.load_demo_data(
+    users         integer DEFAULT 2000,
+    movies        integer DEFAULT 1000,
+    seed          bigint DEFAULT 42,
+    replace       boolean DEFAULT false,
+    target_schema name DEFAULT current_schema())
+RETURNS TABLE (users bigint, movies bigint, ratings bigint)
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+    SELECT movie_recs.require_writable('movie_recs.load_demo_data()');
+    SELECT * FROM movie_recs.load_demo_data_into(users, movies, seed, replace, target_schema)
+$body$;

@@ -1,12 +1,20 @@
 // k-means on sparse rows.
 //   Seeding: k-means++ (Arthur & Vassilvitskii, "k-means++: the advantages of careful seeding",
 //   SODA 2007): the first centre uniformly at random, each next one with probability
-//   proportional to the squared distance to the nearest centre chosen so far.
-//   Iterations: Lloyd's algorithm. Distances use ||x||^2 - 2 x.c + ||c||^2 so only the non-zeros
-//   of x are touched; centroids are dense k x movies, never users x movies.
+//   proportional to the squared distance to the nearest centre chosen so far. The distances it
+//   computes also give every row its nearest seed, which is the first assignment.
+//   Iterations: Lloyd's algorithm with the bounds of Elkan ("Using the triangle inequality to
+//   accelerate k-means", ICML 2003) for k <= kElkanMaxK, else Hamerly's single lower bound
+//   ("Making k-means even faster", SDM 2010): a row whose upper bound on the distance to its own
+//   centroid is below its lower bounds on the others cannot move, and is skipped.
+//   Distances use ||x||^2 - 2 x.c + ||c||^2 so only the non-zeros of x are touched. A row
+//   compared with every centroid uses float dot products (dot_kernels.hpp); a move is confirmed
+//   in double precision, so rows only move to a strictly nearer centroid and the inertia never
+//   increases. Bounds carry the rounding error of the arithmetic that produced them.
+//   Sums: cluster sums are kept in 64-bit fixed point, exact, updated by the rows that moved;
+//   their value does not depend on the order of the additions, hence not on the thread count.
 #include "kmeans.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -14,15 +22,15 @@
 #include <random>
 #include <string>
 
+#include "dot_kernels.hpp"
 #include "errors.hpp"
+#include "kmeans_state.hpp"
 #include "parallel.hpp"
 #include "pure_cpp.hpp"
 
 namespace movie_recs::core {
 
 namespace {
-
-using DenseRows = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Uniform double in [0, 1) from the top 53 bits: identical on every platform, unlike
 // std::uniform_real_distribution.
@@ -59,101 +67,61 @@ void cancel_if(const Hooks& hooks) {
         throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request");
 }
 
-// Dot products of row i with every centroid; ct is the transposed centroid matrix (dims x k), so
-// each non-zero of the row adds one contiguous row of ct.
-inline void row_dots(const SparseRows& x, std::int64_t i, const DenseRows& ct,
-                     Eigen::RowVectorXd& out) {
-    out.setZero();
-    for (SparseRows::InnerIterator it(x, i); it; ++it)
-        out.noalias() += static_cast<double>(it.value()) * ct.row(it.index());
-}
-
-struct State {
-    const SparseRows& x;
-    int k;
-    std::int64_t n;
-    std::int64_t dims;
-    std::vector<double> x_sq;  // ||x_i||^2
-    DenseRows ct;              // dims x k
-    Eigen::VectorXd c_sq;      // ||c||^2
-    std::vector<std::int32_t> assignment;
-    std::vector<double> d2;
-
-    State(const SparseRows& rows, int clusters)
-        : x(rows), k(clusters), n(rows.rows()), dims(rows.cols()), x_sq(n), ct(dims, clusters),
-          c_sq(clusters), assignment(n, -1), d2(n, 0) {
-        for (std::int64_t i = 0; i < n; ++i) {
-            double s = 0;
-            for (SparseRows::InnerIterator it(x, i); it; ++it)
-                s += static_cast<double>(it.value()) * static_cast<double>(it.value());
-            x_sq[i] = s;
-        }
-    }
-
-    void refresh_norms() { c_sq = ct.colwise().squaredNorm().transpose(); }
-
-    // Assignment step on all rows; returns the number of rows whose cluster changed.
-    std::int64_t assign(int threads, const Hooks& hooks) {
-        std::atomic<std::int64_t> moved_total{0};  // a sum of counts: order does not matter
-        parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
-            Eigen::RowVectorXd dots(k);
-            std::int64_t moved = 0;
-            for (std::int64_t i = begin; i < end; ++i) {
-                row_dots(x, i, ct, dots);
-                int best = 0;
-                double best_d = std::numeric_limits<double>::infinity();
-                for (int c = 0; c < k; ++c) {
-                    const double d = std::max(0.0, x_sq[i] - 2 * dots[c] + c_sq[c]);
-                    if (d < best_d) {
-                        best_d = d;
-                        best = c;
-                    }
-                }
-                if (assignment[i] != best) ++moved;
-                assignment[i] = best;
-                d2[i] = best_d;
-            }
-            moved_total.fetch_add(moved, std::memory_order_relaxed);
-        });
-        return moved_total.load();
-    }
-
-    double inertia() const {
-        double s = 0;
-        for (double d : d2) s += d;  // row order: deterministic
-        return s;
-    }
-
-    void set_centroid_to_row(int c, std::int64_t row) {
-        ct.col(c).setZero();
-        for (SparseRows::InnerIterator it(x, row); it; ++it)
-            ct(it.index(), c) = static_cast<double>(it.value());
-    }
-};
-
-// k-means++ seeding.
-void seed_plus_plus(State& s, std::uint64_t seed, int threads, const Hooks& hooks) {
+// k-means++ seeding. Leaves the seeds as the centroids, every row assigned to its nearest seed
+// (lowest index on ties) with its bounds, and returns the inertia of that assignment.
+double seed_plus_plus(KMeansState& s, std::uint64_t seed, int threads, const Hooks& hooks) {
     std::mt19937_64 rng(seed);
-    std::vector<double> best(static_cast<std::size_t>(s.n), std::numeric_limits<double>::infinity());
-    std::vector<char> chosen(static_cast<std::size_t>(s.n), 0);
-    Eigen::VectorXd center(s.dims);
-    std::int64_t pick = static_cast<std::int64_t>(uniform_below(rng, static_cast<std::uint64_t>(s.n)));
+    const std::int64_t n = s.n;
+    std::vector<double> best(static_cast<std::size_t>(n), std::numeric_limits<double>::infinity());
+    std::vector<char> chosen(static_cast<std::size_t>(n), 0);
+    std::vector<float> center(static_cast<std::size_t>(s.dims), 0.0f);
+    std::vector<std::uint64_t> bitmap(static_cast<std::size_t>((s.dims + 63) / 64), 0);
+    std::vector<std::int64_t> picks;
+    s.begin_seeding();
+    std::int64_t pick = static_cast<std::int64_t>(uniform_below(rng, static_cast<std::uint64_t>(n)));
     for (int c = 0; c < s.k; ++c) {
         cancel_if(hooks);
-        chosen[pick] = 1;
-        s.set_centroid_to_row(c, pick);
-        center = s.ct.col(c);
-        const double c_sq = s.x_sq[pick];
-        // D(x)^2 to the nearest centre so far, updated with the new centre.
-        parallel_rows(s.n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        chosen[static_cast<std::size_t>(pick)] = 1;
+        picks.push_back(pick);
+        // The seed as a dense vector over positions.
+        const std::int32_t* pc = s.cols(pick);
+        const float* pv = s.vals(pick);
+        const std::int64_t pn = s.nnz(pick);
+        for (std::int64_t e = 0; e < pn; ++e)
+            center[static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])])] = pv[e];
+        // A seed whose entries share one value (presence vectors): with a row of the same kind,
+        // the dot product is the two values times the number of shared movies, counted in a
+        // bitmap that stays in the first-level cache.
+        const PackedRow seed_row = s.packed(pick);
+        const bool seed_uniform = seed_row.vals == nullptr;
+        if (seed_uniform)
+            for (std::int64_t e = 0; e < pn; ++e) {
+                const auto p = static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])]);
+                bitmap[p >> 6] |= std::uint64_t{1} << (p & 63);
+            }
+        const double c_sq = s.x_sq[static_cast<std::size_t>(pick)];
+        const double c_norm = std::sqrt(c_sq);
+        // D(x)^2 to the nearest centre so far, updated with the new centre; every distance is
+        // also recorded as a bound.
+        parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
             for (std::int64_t i = begin; i < end; ++i) {
-                double dot = 0;
-                for (SparseRows::InnerIterator it(s.x, i); it; ++it)
-                    dot += static_cast<double>(it.value()) * center[it.index()];
-                const double d = std::max(0.0, s.x_sq[i] - 2 * dot + c_sq);
-                if (d < best[i]) best[i] = d;
+                const PackedRow row = s.packed(i);
+                const double dot =
+                    seed_uniform && row.vals == nullptr
+                        ? static_cast<double>(row.uniform) * static_cast<double>(seed_row.uniform) *
+                              static_cast<double>(packed_count(row, bitmap.data()))
+                        : packed_dot(row, center.data());
+                const double d = std::max(0.0, s.x_sq[static_cast<std::size_t>(i)] - 2 * dot + c_sq);
+                const double err = s.exact_slack(i, c_norm);
+                s.note_seed_distance(i, c, d, err);
+                if (d < best[static_cast<std::size_t>(i)]) best[static_cast<std::size_t>(i)] = d;
             }
         });
+        for (std::int64_t e = 0; e < pn; ++e) {
+            const auto p = static_cast<std::size_t>(s.order[static_cast<std::size_t>(pc[e])]);
+            center[p] = 0.0f;
+            bitmap[p >> 6] = 0;
+        }
         hooks.report({"seeding", c + 1, s.k, 0, 0});
         if (c + 1 == s.k) break;
         double total = 0;
@@ -162,16 +130,16 @@ void seed_plus_plus(State& s, std::uint64_t seed, int threads, const Hooks& hook
             const double r = uniform01(rng) * total;
             double acc = 0;
             pick = -1;
-            for (std::int64_t i = 0; i < s.n; ++i) {
-                acc += best[i];
-                if (best[i] > 0 && acc > r) {
+            for (std::int64_t i = 0; i < n; ++i) {
+                acc += best[static_cast<std::size_t>(i)];
+                if (best[static_cast<std::size_t>(i)] > 0 && acc > r) {
                     pick = i;
                     break;
                 }
             }
             if (pick < 0)  // rounding at the very end of the sum
-                for (std::int64_t i = s.n - 1; i >= 0 && pick < 0; --i)
-                    if (best[i] > 0) pick = i;
+                for (std::int64_t i = n - 1; i >= 0 && pick < 0; --i)
+                    if (best[static_cast<std::size_t>(i)] > 0) pick = i;
         } else {
             // Every row coincides with a centre: take a row not chosen yet, uniformly.
             std::int64_t remaining = 0;
@@ -179,48 +147,43 @@ void seed_plus_plus(State& s, std::uint64_t seed, int threads, const Hooks& hook
             std::int64_t skip = static_cast<std::int64_t>(
                 uniform_below(rng, static_cast<std::uint64_t>(std::max<std::int64_t>(remaining, 1))));
             pick = 0;
-            for (std::int64_t i = 0; i < s.n; ++i)
-                if (!chosen[i] && skip-- == 0) {
+            for (std::int64_t i = 0; i < n; ++i)
+                if (!chosen[static_cast<std::size_t>(i)] && skip-- == 0) {
                     pick = i;
                     break;
                 }
         }
     }
-    s.refresh_norms();
+    s.end_seeding(picks);
+    double inertia = 0;
+    for (double d : best) inertia += d;  // row order: deterministic
+    return inertia;
 }
 
-// Update step: each centroid becomes the mean of its rows, summed in row order. An empty cluster
-// takes the row farthest from its centroid (lowest row on ties, each row at most once), so k
-// clusters stay in use. Returns the number of clusters reseeded.
-int update_centroids(State& s, std::vector<std::int64_t>& sizes) {
-    s.ct.setZero();
-    std::fill(sizes.begin(), sizes.end(), 0);
-    for (std::int64_t i = 0; i < s.n; ++i) {
-        const int c = s.assignment[i];
-        ++sizes[c];
-        for (SparseRows::InnerIterator it(s.x, i); it; ++it)
-            s.ct(it.index(), c) += static_cast<double>(it.value());
-    }
-    int reseeded = 0;
-    std::vector<char> used;
-    for (int c = 0; c < s.k; ++c) {
-        if (sizes[c] > 0) {
-            s.ct.col(c) /= static_cast<double>(sizes[c]);
-            continue;
+// Update step: each centroid becomes the mean of its rows. An empty cluster takes the row
+// farthest from its centroid (lowest row on ties, each row at most once), so k clusters stay in
+// use. Returns the number of clusters reseeded.
+int update_centroids(KMeansState& s, int threads, const Hooks& hooks) {
+    std::vector<int> empty;
+    for (int c = 0; c < s.k; ++c)
+        if (s.sizes[static_cast<std::size_t>(c)] == 0) empty.push_back(c);
+    std::vector<std::int64_t> far_rows;
+    if (!empty.empty()) {
+        const std::vector<double> d2 = s.exact_distances(threads, hooks);
+        std::vector<char> used(static_cast<std::size_t>(s.n), 0);
+        for (std::size_t e = 0; e < empty.size(); ++e) {
+            std::int64_t far = -1;
+            for (std::int64_t i = 0; i < s.n; ++i)
+                if (!used[static_cast<std::size_t>(i)] &&
+                    (far < 0 || d2[static_cast<std::size_t>(i)] > d2[static_cast<std::size_t>(far)]))
+                    far = i;
+            if (far >= 0) used[static_cast<std::size_t>(far)] = 1;
+            far_rows.push_back(far);
         }
-        if (used.empty()) used.assign(static_cast<std::size_t>(s.n), 0);
-        std::int64_t far = -1;
-        for (std::int64_t i = 0; i < s.n; ++i)
-            if (!used[i] && (far < 0 || s.d2[i] > s.d2[far])) far = i;
-        if (far < 0) continue;
-        used[far] = 1;
-        s.set_centroid_to_row(c, far);
-        ++reseeded;
     }
-    if (!s.ct.allFinite())
-        throw Error(ErrorKind::Internal, "k-means produced a non-finite centroid",
-                    {}, "Please report a bug.");
-    s.refresh_norms();
+    s.set_centroids_to_means(empty, far_rows);
+    int reseeded = 0;
+    for (std::int64_t r : far_rows) reseeded += r >= 0 ? 1 : 0;
     return reseeded;
 }
 
@@ -228,18 +191,17 @@ int update_centroids(State& s, std::vector<std::int64_t>& sizes) {
 
 KMeansResult kmeans(const SparseRows& x, const KMeansParams& params, const Hooks& hooks) {
     validate(x, params);
-    State s(x, params.k);
-    seed_plus_plus(s, params.seed, params.threads, hooks);
+    KMeansState s(x, params.k);
+    double prev = seed_plus_plus(s, params.seed, params.threads, hooks);
+    s.apply_moves(params.threads, hooks);
 
     KMeansResult r;
     r.k = params.k;
-    r.sizes.assign(static_cast<std::size_t>(params.k), 0);
-    s.assign(params.threads, hooks);
-    double prev = s.inertia();
     for (int it = 1; it <= params.max_iterations; ++it) {
         cancel_if(hooks);
-        r.empty_clusters_reseeded += update_centroids(s, r.sizes);
+        r.empty_clusters_reseeded += update_centroids(s, params.threads, hooks);
         const std::int64_t moved = s.assign(params.threads, hooks);
+        s.apply_moves(params.threads, hooks);
         const double inertia = s.inertia();
         r.iterations = it;
         hooks.report({"iteration", it, params.max_iterations, inertia, moved});
@@ -250,31 +212,51 @@ KMeansResult kmeans(const SparseRows& x, const KMeansParams& params, const Hooks
         prev = inertia;
     }
 
-    std::fill(r.sizes.begin(), r.sizes.end(), 0);
-    for (auto c : s.assignment) ++r.sizes[c];
-    r.inertia = s.inertia();
-    r.centroids.resize(static_cast<std::size_t>(params.k) * static_cast<std::size_t>(s.dims));
-    for (int c = 0; c < params.k; ++c)
-        for (std::int64_t j = 0; j < s.dims; ++j)
-            r.centroids[static_cast<std::size_t>(c) * static_cast<std::size_t>(s.dims) +
-                        static_cast<std::size_t>(j)] = s.ct(j, c);
+    r.sq_distance = s.exact_distances(params.threads, hooks);
+    r.inertia = 0;
+    for (double d : r.sq_distance) r.inertia += d;  // row order: deterministic
+    r.sizes = s.sizes;
+    r.centroids = std::move(s.centroids);
+    r.padded_k = s.kp;
+    r.centroids_t = std::move(s.ct);
+    r.column_order = std::move(s.order);
     r.assignment = std::move(s.assignment);
-    r.sq_distance = std::move(s.d2);
+    r.rows_skipped = s.rows_skipped;
+    r.rows_tightened = s.rows_tightened;
+    r.rows_compared = s.rows_compared;
+    r.rows_scanned = s.rows_scanned;
     return r;
 }
 
 void row_sq_distances(const SparseRows& x, std::int64_t row, const KMeansResult& km,
                       const std::vector<double>& centroid_sq_norms, double* out) {
     const std::int64_t dims = x.cols();
+    const std::int64_t begin = x.outerIndexPtr()[row];
+    const std::int64_t nnz = x.outerIndexPtr()[row + 1] - begin;
+    const std::int32_t* cols = x.innerIndexPtr() + begin;
+    const float* vals = x.valuePtr() + begin;
     double x_sq = 0;
-    for (SparseRows::InnerIterator it(x, row); it; ++it)
-        x_sq += static_cast<double>(it.value()) * static_cast<double>(it.value());
+    for (std::int64_t e = 0; e < nnz; ++e)
+        x_sq += static_cast<double>(vals[e]) * static_cast<double>(vals[e]);
+    if (km.padded_k > 0 && km.column_order.size() == static_cast<std::size_t>(dims) &&
+        km.centroids_t.size() == static_cast<std::size_t>(dims) * static_cast<std::size_t>(km.padded_k)) {
+        thread_local std::vector<std::int32_t> positions;
+        thread_local std::vector<float> dots;
+        positions.resize(static_cast<std::size_t>(nnz));
+        dots.resize(static_cast<std::size_t>(km.padded_k));
+        for (std::int64_t e = 0; e < nnz; ++e)
+            positions[static_cast<std::size_t>(e)] = km.column_order[static_cast<std::size_t>(cols[e])];
+        const PackedRow packed{nullptr, positions.data(), vals, 0.0f, nnz};
+        packed_dots(packed, km.centroids_t.data(), km.padded_k, dots.data());
+        for (int c = 0; c < km.k; ++c)
+            out[c] = std::max(0.0, x_sq - 2 * static_cast<double>(dots[static_cast<std::size_t>(c)]) +
+                                       centroid_sq_norms[static_cast<std::size_t>(c)]);
+        return;
+    }
     for (int c = 0; c < km.k; ++c) {
         const double* cen = km.centroids.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(dims);
-        double dot = 0;
-        for (SparseRows::InnerIterator it(x, row); it; ++it)
-            dot += static_cast<double>(it.value()) * cen[it.index()];
-        out[c] = std::max(0.0, x_sq - 2 * dot + centroid_sq_norms[static_cast<std::size_t>(c)]);
+        out[c] = std::max(0.0, x_sq - 2 * sparse_dot(cols, vals, nnz, cen) +
+                                   centroid_sq_norms[static_cast<std::size_t>(c)]);
     }
 }
 

@@ -18,8 +18,6 @@ namespace movie_recs::core {
 
 namespace {
 
-constexpr std::int64_t kBlockRows = 2048;  // rows between two cancellation checks
-
 void cancelled() {
     throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request");
 }
@@ -44,37 +42,46 @@ private:
 }  // namespace
 
 void parallel_rows(std::int64_t rows, int threads, const Hooks& hooks,
-                   const std::function<void(std::int64_t, std::int64_t)>& body) {
+                   const std::function<void(std::int64_t, std::int64_t)>& body,
+                   std::int64_t block) {
     if (rows <= 0) return;
-    const std::int64_t max_useful = (rows + kBlockRows - 1) / kBlockRows;
-    const int workers = static_cast<int>(std::min<std::int64_t>(std::max(threads, 1), max_useful));
+    block = std::max<std::int64_t>(block, 1);
+    const std::int64_t blocks = (rows + block - 1) / block;
+    const int workers = static_cast<int>(std::min<std::int64_t>(std::max(threads, 1), blocks));
 
     if (workers <= 1) {
-        for (std::int64_t b = 0; b < rows; b += kBlockRows) {
+        for (std::int64_t b = 0; b < rows; b += block) {
             if (hooks.stop_requested()) cancelled();
-            body(b, std::min(rows, b + kBlockRows));
+            body(b, std::min(rows, b + block));
         }
         return;
     }
 
     std::atomic<bool> stop{false};
+    std::atomic<std::int64_t> next_block{0};
     std::mutex mu;
     std::condition_variable cv;
     int running = workers;
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(workers));
+    auto work = [&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            const std::int64_t b = next_block.fetch_add(1, std::memory_order_relaxed);
+            if (b >= blocks) break;
+            body(b * block, std::min(rows, (b + 1) * block));
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        if (--running == 0) cv.notify_one();
+    };
     {
         SignalMaskGuard mask;
-        for (int w = 0; w < workers; ++w) {
-            const std::int64_t begin = rows * w / workers;
-            const std::int64_t end = rows * (w + 1) / workers;
-            pool.emplace_back([&, begin, end] {
-                for (std::int64_t b = begin; b < end && !stop.load(std::memory_order_relaxed);
-                     b += kBlockRows)
-                    body(b, std::min(end, b + kBlockRows));
-                std::lock_guard<std::mutex> lock(mu);
-                if (--running == 0) cv.notify_one();
-            });
+        try {
+            for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+        } catch (...) {
+            // A thread could not be created: the ones running take all the blocks.
+            std::lock_guard<std::mutex> lock(mu);
+            running -= workers - static_cast<int>(pool.size());
+            if (pool.empty()) throw;
         }
     }
     bool interrupted = false;

@@ -8,13 +8,18 @@
 
 namespace movie_recs::core {
 
-// Runs body(begin, end) over [0, rows) in contiguous ranges, one per thread (threads <= 1: on the
-// calling thread, in blocks). Each row must be processed independently of the split, so results
-// never depend on the thread count. Worker threads start with every signal blocked and are joined
-// before this returns. While they run, the calling thread polls hooks.interrupted(); when it
-// returns true the workers stop at their next block and Error(Cancelled) is thrown after the join.
-// body must not throw.
+// Rows per block of parallel_rows() unless told otherwise.
+constexpr std::int64_t kBlockRows = 2048;
+
+// Runs body(begin, end) over [0, rows) in blocks of `block` rows (the last one shorter), which
+// `threads` worker threads take in turn as they become free (threads <= 1: on the calling thread,
+// in order). Each row must be processed independently of the blocks and of the thread that runs
+// them, so results never depend on the thread count. Worker threads start with every signal
+// blocked and are joined before this returns. While they run, the calling thread polls
+// hooks.interrupted(); when it returns true the workers stop before their next block and
+// Error(Cancelled) is thrown after the join. body must not throw.
 void parallel_rows(std::int64_t rows, int threads, const Hooks& hooks,
-                   const std::function<void(std::int64_t, std::int64_t)>& body);
+                   const std::function<void(std::int64_t, std::int64_t)>& body,
+                   std::int64_t block = kBlockRows);
 
 }  // namespace movie_recs::core

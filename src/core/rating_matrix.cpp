@@ -1,16 +1,26 @@
+// Building the rating matrix without sorting the input: ids are numbered as rows arrive
+// (id_map.hpp), rows are counted per user, scattered into their place in the compressed rows,
+// and each user's row is then sorted and its duplicates merged on its own, in parallel.
 #include "rating_matrix.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <cstring>
 #include <string>
 
 #include "errors.hpp"
+#include "parallel.hpp"
 #include "pure_cpp.hpp"
 
 namespace movie_recs::core {
 
 namespace {
+
+// Rows per chunk: the first chunk is small (small inputs stay small), the next ones are 48 MB,
+// above the largest threshold at which glibc serves an allocation with its own mapping, so a
+// freed chunk always goes back to the operating system.
+constexpr std::size_t kFirstChunkRows = std::size_t{1} << 16;
+constexpr std::size_t kChunkRows = std::size_t{1} << 22;
 
 std::int64_t index_of(const std::vector<std::int64_t>& ids, std::int64_t id) {
     auto it = std::lower_bound(ids.begin(), ids.end(), id);
@@ -29,77 +39,160 @@ std::int64_t sat_add(std::int64_t a, std::int64_t b) {
     return a + b;
 }
 
+[[noreturn]] void cancelled() { throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request"); }
+
+// A float's bits, mapped so that unsigned order is numeric order.
+std::uint32_t ordered_bits(float v) {
+    std::uint32_t b;
+    std::memcpy(&b, &v, sizeof b);
+    return (b & 0x80000000U) ? ~b : (b | 0x80000000U);
+}
+
+float from_ordered_bits(std::uint32_t b) {
+    b = (b & 0x80000000U) ? (b & 0x7FFFFFFFU) : ~b;
+    float v;
+    std::memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+// Sorts one row by (column, value) and merges runs of one column into their mean. Returns the
+// row's new length. scratch is reused across rows.
+std::int64_t sort_and_merge_row(std::int32_t* cols, float* vals, std::int64_t n,
+                                std::vector<std::uint64_t>& scratch) {
+    bool sorted = true;
+    for (std::int64_t e = 1; e < n && sorted; ++e) sorted = cols[e - 1] < cols[e];
+    if (sorted) return n;
+    scratch.resize(static_cast<std::size_t>(n));
+    for (std::int64_t e = 0; e < n; ++e)
+        scratch[static_cast<std::size_t>(e)] =
+            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(cols[e])) << 32) | ordered_bits(vals[e]);
+    std::sort(scratch.begin(), scratch.end());
+    std::int64_t out = 0;
+    for (std::int64_t e = 0; e < n;) {
+        const auto col = static_cast<std::int32_t>(scratch[static_cast<std::size_t>(e)] >> 32);
+        double sum = 0;
+        std::int64_t j = e;
+        for (; j < n && static_cast<std::int32_t>(scratch[static_cast<std::size_t>(j)] >> 32) == col; ++j)
+            sum += static_cast<double>(from_ordered_bits(static_cast<std::uint32_t>(scratch[static_cast<std::size_t>(j)])));
+        cols[out] = col;
+        vals[out] = static_cast<float>(sum / static_cast<double>(j - e));
+        ++out;
+        e = j;
+    }
+    return out;
+}
+
 }  // namespace
 
-RatingMatrix RatingMatrix::build(RatingTriple* triples, std::size_t n, const Hooks& hooks) {
-    if (n == 0) throw Error(ErrorKind::InvalidData, "no ratings to train on");
+void RatingCollector::add(const RatingTriple* rows, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(triples[i].rating))
-            throw Error(ErrorKind::InvalidData,
-                        "ratings must be finite numbers",
-                        "User " + std::to_string(triples[i].user_id) + " rated movie " +
-                            std::to_string(triples[i].movie_id) + " with " +
-                            (std::isnan(triples[i].rating) ? "NaN." : "an infinite value."),
+        const RatingTriple& t = rows[i];
+        const double r = t.rating;
+        if (!std::isfinite(r) || std::fabs(r) > static_cast<double>(std::numeric_limits<float>::max())) {
+            const std::string what = std::isnan(r)        ? "NaN."
+                                     : std::isinf(r)      ? "an infinite value."
+                                                          : std::to_string(r) + ", beyond the range of real.";
+            throw Error(ErrorKind::InvalidData, "ratings must be finite numbers",
+                        "User " + std::to_string(t.user_id) + " rated movie " +
+                            std::to_string(t.movie_id) + " with " + what,
                         "Fix or filter out the rows whose rating is NaN or Infinity, for example by "
                         "training on a view.");
-    }
-    hooks.report({"matrix", 0, 3, 0, 0});
-    // Sorting by (user, movie, rating) makes the merge of duplicates independent of input order.
-    std::sort(triples, triples + n, [](const RatingTriple& a, const RatingTriple& b) {
-        if (a.user_id != b.user_id) return a.user_id < b.user_id;
-        if (a.movie_id != b.movie_id) return a.movie_id < b.movie_id;
-        return a.rating < b.rating;
-    });
-    if (hooks.stop_requested()) throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request");
-    hooks.report({"matrix", 1, 3, 0, 0});
-
-    RatingMatrix m;
-    std::vector<std::int64_t> movies;
-    movies.reserve(n);
-    std::size_t distinct = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i == 0 || triples[i].user_id != triples[i - 1].user_id)
-            m.user_ids_.push_back(triples[i].user_id);
-        if (i == 0 || triples[i].user_id != triples[i - 1].user_id ||
-            triples[i].movie_id != triples[i - 1].movie_id) {
-            ++distinct;
-            movies.push_back(triples[i].movie_id);
         }
+        if (rows_ >= kMaxRatings)
+            throw Error(ErrorKind::InvalidData,
+                        "cannot train on more than " + std::to_string(kMaxRatings) + " ratings",
+                        {}, "Train on a sample of the ratings.");
+        if (chunks_.empty() || chunks_.back().size() == chunks_.back().capacity()) {
+            chunks_.emplace_back();
+            chunks_.back().reserve(chunks_.size() == 1 ? kFirstChunkRows : kChunkRows);
+        }
+        chunks_.back().push_back(Packed{users_.slot(t.user_id), movies_.slot(t.movie_id),
+                                        static_cast<float>(r)});
+        ++rows_;
     }
-    std::sort(movies.begin(), movies.end());
-    movies.erase(std::unique(movies.begin(), movies.end()), movies.end());
-    movies.shrink_to_fit();
-    m.movie_ids_ = std::move(movies);
-    m.duplicates_merged_ = static_cast<std::int64_t>(n - distinct);
+}
 
+std::int64_t RatingCollector::bytes() const {
+    std::int64_t b = users_.bytes() + movies_.bytes();
+    for (const auto& c : chunks_) b += static_cast<std::int64_t>(c.size() * sizeof(Packed));
+    return b;
+}
+
+RatingMatrix RatingCollector::build(int threads, const Hooks& hooks) {
+    if (rows_ == 0) throw Error(ErrorKind::InvalidData, "no ratings to train on");
+    hooks.report({"matrix", 0, 3, 0, 0});
+    RatingMatrix m;
+    std::vector<std::int32_t> user_rank, movie_rank;
+    users_.sorted(&m.user_ids_, &user_rank);
+    movies_.sorted(&m.movie_ids_, &movie_rank);
     const auto users = static_cast<std::int64_t>(m.user_ids_.size());
     const auto cols = static_cast<std::int64_t>(m.movie_ids_.size());
-    m.rows_.resize(users, cols);
-    m.rows_.resizeNonZeros(static_cast<std::int64_t>(distinct));
-    std::int64_t* outer = m.rows_.outerIndexPtr();
-    std::int64_t* inner = m.rows_.innerIndexPtr();
-    float* values = m.rows_.valuePtr();
 
-    std::int64_t row = -1;
-    std::int64_t nz = 0;
-    for (std::size_t i = 0; i < n;) {
-        if (i == 0 || triples[i].user_id != triples[i - 1].user_id) outer[++row] = nz;
-        // Merge a run of duplicates of one (user, movie) into their mean.
-        std::size_t j = i;
-        double sum = 0;
-        while (j < n && triples[j].user_id == triples[i].user_id &&
-               triples[j].movie_id == triples[i].movie_id)
-            sum += triples[j++].rating;
-        inner[nz] = index_of(m.movie_ids_, triples[i].movie_id);
-        values[nz] = static_cast<float>(sum / static_cast<double>(j - i));
-        ++nz;
-        i = j;
-        if ((nz & 0xFFFFF) == 0 && hooks.stop_requested())
-            throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request");
+    // Row offsets from the count of input rows per user.
+    std::vector<std::int64_t> cursor(static_cast<std::size_t>(users) + 1, 0);
+    for (const auto& chunk : chunks_)
+        for (const Packed& p : chunk) ++cursor[static_cast<std::size_t>(user_rank[static_cast<std::size_t>(p.user)]) + 1];
+    for (std::int64_t u = 0; u < users; ++u) cursor[static_cast<std::size_t>(u) + 1] += cursor[static_cast<std::size_t>(u)];
+
+    m.rows_.resize(users, cols);
+    m.rows_.resizeNonZeros(rows_);
+    std::int32_t* outer = m.rows_.outerIndexPtr();
+    std::int32_t* inner = m.rows_.innerIndexPtr();
+    float* values = m.rows_.valuePtr();
+    for (std::int64_t u = 0; u <= users; ++u) outer[u] = static_cast<std::int32_t>(cursor[static_cast<std::size_t>(u)]);
+
+    // Scatter, freeing each chunk once placed.
+    for (auto& chunk : chunks_) {
+        if (hooks.stop_requested()) cancelled();
+        for (const Packed& p : chunk) {
+            const auto row = static_cast<std::size_t>(user_rank[static_cast<std::size_t>(p.user)]);
+            const std::int64_t at = cursor[row]++;
+            inner[at] = movie_rank[static_cast<std::size_t>(p.movie)];
+            values[at] = p.rating;
+        }
+        std::vector<Packed>().swap(chunk);
     }
-    outer[users] = nz;
+    chunks_.clear();
+    std::vector<std::int32_t>().swap(user_rank);
+    std::vector<std::int32_t>().swap(movie_rank);
+    hooks.report({"matrix", 1, 3, 0, 0});
+
+    // Per row: sort by column, merge duplicates (the new lengths go to cursor[u]).
+    parallel_rows(users, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<std::uint64_t> scratch;
+        for (std::int64_t u = begin; u < end; ++u)
+            cursor[static_cast<std::size_t>(u)] =
+                sort_and_merge_row(inner + outer[u], values + outer[u], outer[u + 1] - outer[u], scratch);
+    });
+    hooks.report({"matrix", 2, 3, 0, 0});
+
+    // Close the gaps left by merged duplicates.
+    std::int64_t nz = 0;
+    for (std::int64_t u = 0; u < users; ++u) {
+        const std::int64_t from = outer[u];
+        const std::int64_t len = cursor[static_cast<std::size_t>(u)];
+        if (from != nz) {
+            std::memmove(inner + nz, inner + from, static_cast<std::size_t>(len) * sizeof(std::int32_t));
+            std::memmove(values + nz, values + from, static_cast<std::size_t>(len) * sizeof(float));
+        }
+        outer[u] = static_cast<std::int32_t>(nz);
+        nz += len;
+    }
+    outer[users] = static_cast<std::int32_t>(nz);
+    m.duplicates_merged_ = rows_ - nz;
+    if (nz != rows_) {
+        m.rows_.data().resize(nz);
+        m.rows_.data().squeeze();
+    }
+    rows_ = 0;
     hooks.report({"matrix", 3, 3, 0, 0});
     return m;
+}
+
+RatingMatrix RatingMatrix::build(const RatingTriple* triples, std::size_t n, const Hooks& hooks) {
+    RatingCollector c;
+    c.add(triples, n);
+    return c.build(1, hooks);
 }
 
 std::int64_t RatingMatrix::user_index(std::int64_t user_id) const {
@@ -110,18 +203,33 @@ std::int64_t RatingMatrix::movie_index(std::int64_t movie_id) const {
     return index_of(movie_ids_, movie_id);
 }
 
+std::int64_t estimate_build_bytes(std::int64_t ratings, std::int64_t users, std::int64_t movies) {
+    // Per id: a hash slot of 16 bytes at a load of at most 1/4, the id by slot, the sorted ids,
+    // the rank of each slot, and for users the row offsets and cursors.
+    const std::int64_t ids = sat_mul(sat_add(users, movies), 4 * 16 + 8 + 8 + 4 + 8 + 4);
+    return sat_add(sat_mul(ratings, 12 + 8), ids);
+}
+
 std::int64_t estimate_training_bytes(std::int64_t ratings, std::int64_t users,
                                      std::int64_t movies, int k, int threads) {
     const std::int64_t kk = std::max(k, 1);
-    std::int64_t bytes = 0;
-    bytes = sat_add(bytes, sat_mul(ratings, sizeof(RatingTriple)));        // input triples
-    bytes = sat_add(bytes, sat_mul(ratings, 2 * (8 + 4)));                 // matrix + vectors
-    bytes = sat_add(bytes, sat_mul(users, 2 * 8 + 64));                    // row pointers, ids, state
-    bytes = sat_add(bytes, sat_mul(movies, 8 + 8));                        // movie ids, popularity
-    bytes = sat_add(bytes, sat_mul(sat_mul(movies, kk), 3 * 8));           // centroids, sums, counts
-    bytes = sat_add(bytes, sat_mul(sat_mul(users, kk), 8));                // distances (soft step)
-    bytes = sat_add(bytes, sat_mul(std::max(threads, 1), sat_mul(kk, 64))); // per-thread buffers
-    return bytes;
+    const std::int64_t kp = (kk + 7) / 8 * 8;
+    const std::int64_t bounds = kk <= 32 ? kk : 1;  // k-means lower bounds per user
+    const std::int64_t t = std::max(threads, 1);
+    // Matrix and user vectors (8 bytes an entry each), 16-bit column positions.
+    std::int64_t train = sat_mul(ratings, 8 + 8 + 2);
+    // Per user: row offsets, ids, norms, assignments, bounds, distances, seeding state, soft
+    // assignment and the copies handed to the catalog.
+    train = sat_add(train, sat_mul(users, 220 + 4 * bounds));
+    // Per movie: ids, column order, popularity and scratch.
+    train = sat_add(train, sat_mul(movies, 68));
+    // Per centroid coordinate: double centroids, integer sums, two float copies, the model's
+    // counts and the catalog copy of the non-zeros.
+    train = sat_add(train, sat_mul(sat_mul(movies, kp), 8 + 8 + 4 + 4 + 8 + 12));
+    // The model's lists (up to 1000 movies per cluster, and their catalog copies).
+    train = sat_add(train, sat_mul(sat_mul(kk, std::min<std::int64_t>(movies, 1000)), 32));
+    train = sat_add(train, sat_mul(t, sat_mul(kp, 64)));
+    return std::max(estimate_build_bytes(ratings, users, movies), train);
 }
 
 }  // namespace movie_recs::core

@@ -4,27 +4,69 @@
 #include <Eigen/SparseCore>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "hooks.hpp"
+#include "id_map.hpp"
 
 namespace movie_recs::core {
 
-// One input row. The adapter fills a plain array of these; the builder sorts it in place.
+// One input row, as the adapter and the tools hand them over.
 struct RatingTriple {
     std::int64_t user_id;
     std::int64_t movie_id;
     double rating;
 };
 
-using SparseRows = Eigen::SparseMatrix<float, Eigen::RowMajor, std::int64_t>;
+// Row-major, float values, 32-bit column indexes and row offsets: 8 bytes per stored rating.
+using SparseRows = Eigen::SparseMatrix<float, Eigen::RowMajor, std::int32_t>;
+
+// Most ratings one matrix holds (its row offsets are 32-bit).
+constexpr std::int64_t kMaxRatings = std::numeric_limits<std::int32_t>::max();
+
+class RatingMatrix;
+
+// Collects input rows in 12 bytes each (user slot, movie slot, rating as float), numbering the
+// ids as they arrive, then builds the matrix. Memory grows in chunks, never by copying.
+class RatingCollector {
+public:
+    RatingCollector() = default;
+    RatingCollector(const RatingCollector&) = delete;
+    RatingCollector& operator=(const RatingCollector&) = delete;
+
+    // Adds n rows. Throws Error(InvalidData) on a NaN, infinite or beyond-float rating or past
+    // kMaxRatings rows, std::bad_alloc when memory runs out.
+    void add(const RatingTriple* rows, std::size_t n);
+
+    std::int64_t rows() const { return rows_; }
+    std::int64_t users() const { return users_.size(); }
+    std::int64_t movies() const { return movies_.size(); }
+    // Bytes held now (chunks and id tables).
+    std::int64_t bytes() const;
+
+    // Builds the matrix: duplicate (user, movie) rows are merged into one entry holding their
+    // mean, whatever their order. Sorting the rows of the matrix runs on `threads` threads; the
+    // result does not depend on it. Leaves the collector empty. Throws Error(InvalidData) when
+    // there are no rows, Error(Cancelled) when hooks ask to stop.
+    RatingMatrix build(int threads = 1, const Hooks& hooks = {});
+
+private:
+    struct Packed {
+        std::int32_t user;  // slot in users_
+        std::int32_t movie; // slot in movies_
+        float rating;
+    };
+    std::vector<std::vector<Packed>> chunks_;
+    IdMap users_;
+    IdMap movies_;
+    std::int64_t rows_ = 0;
+};
 
 class RatingMatrix {
 public:
-    // Builds the matrix from n triples (reordered in place). Duplicate (user, movie) pairs are
-    // merged into one entry holding their mean rating; the count of merged rows is reported by
-    // duplicates_merged(). Throws Error(InvalidData) on a NaN or infinite rating or on empty input.
-    static RatingMatrix build(RatingTriple* triples, std::size_t n, const Hooks& hooks = {});
+    // Builds the matrix from n triples (see RatingCollector::build).
+    static RatingMatrix build(const RatingTriple* triples, std::size_t n, const Hooks& hooks = {});
 
     std::int64_t users() const { return static_cast<std::int64_t>(user_ids_.size()); }
     std::int64_t movies() const { return static_cast<std::int64_t>(movie_ids_.size()); }
@@ -41,14 +83,22 @@ public:
     std::int64_t movie_index(std::int64_t movie_id) const;
 
 private:
+    friend class RatingCollector;
     std::vector<std::int64_t> user_ids_;
     std::vector<std::int64_t> movie_ids_;
     SparseRows rows_;
     std::int64_t duplicates_merged_ = 0;
 };
 
-// Bytes needed to train on this input (triples, matrix, user vectors, centroids, per-thread
-// buffers, model). Saturates at INT64_MAX instead of overflowing.
+// Peak bytes of collecting `ratings` input rows (duplicates included) over that many distinct
+// users and movies and building their matrix: 12 bytes a row held while the matrix (8 bytes an
+// entry) is filled, and the id tables. Saturates at INT64_MAX instead of overflowing.
+std::int64_t estimate_build_bytes(std::int64_t ratings, std::int64_t users, std::int64_t movies);
+
+// Peak bytes of a whole training on this input: the larger of building the matrix and of
+// clustering and scoring (the matrix and the user vectors, 8 bytes an entry each, 16-bit column
+// positions, per-user state and model, the centroids in their working copies, the model's lists,
+// per-thread buffers). Saturates at INT64_MAX instead of overflowing.
 std::int64_t estimate_training_bytes(std::int64_t ratings, std::int64_t users,
                                      std::int64_t movies, int k, int threads);
 

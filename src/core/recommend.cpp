@@ -15,9 +15,6 @@ bool better(const ScoredMovie& a, const ScoredMovie& b) {
     return a.movie_id < b.movie_id;
 }
 
-constexpr std::uint8_t kCandidate = 1;
-constexpr std::uint8_t kSeen = 2;
-
 }  // namespace
 
 ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
@@ -38,25 +35,65 @@ ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
     for (std::size_t i = 0; i < ids_.size(); ++i)
         index_.emplace(ids_[i], static_cast<std::int32_t>(i));
     popularity_.assign(ids_.size(), 0.0);
+    std::stable_sort(popular.begin(), popular.end(), better);
     for (const auto& p : popular) {
         const auto at = index_.at(p.movie_id);
         popularity_[static_cast<std::size_t>(at)] = p.score;
         popular_.push_back(at);
+        max_popularity_ = std::max(max_popularity_, p.score);
     }
     lists_.resize(cluster_lists.size());
+    std::vector<std::int64_t> count(ids_.size() + 1, 0);
     for (std::size_t c = 0; c < cluster_lists.size(); ++c) {
+        std::stable_sort(cluster_lists[c].begin(), cluster_lists[c].end(), better);
         lists_[c].reserve(cluster_lists[c].size());
         for (const auto& s : cluster_lists[c]) {
             const auto at = index_.at(s.movie_id);
-            lists_[c].push_back({at, s.score - prior_[c] * popularity_[static_cast<std::size_t>(at)]});
+            lists_[c].push_back({at, 0, 0, s.movie_id, s.score, popularity_[static_cast<std::size_t>(at)]});
+            ++count[static_cast<std::size_t>(at) + 1];
         }
     }
-    acc_.assign(ids_.size(), 0.0);
+    // For each movie, the clusters that list it with extra_c(m) (the random access of the
+    // threshold algorithm); every list entry points at its movie's listings.
+    for (std::size_t m = 0; m < ids_.size(); ++m) count[m + 1] += count[m];
+    listing_offsets_ = count;
+    listings_.resize(static_cast<std::size_t>(count.back()));
+    for (std::size_t c = 0; c < lists_.size(); ++c)
+        for (const auto& e : lists_[c])
+            listings_[static_cast<std::size_t>(count[static_cast<std::size_t>(e.movie)]++)] = {
+                static_cast<std::int32_t>(c), e.score - prior_[c] * e.popularity};
+    for (auto& list : lists_)
+        for (auto& e : list) {
+            e.listings_begin = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie)]);
+            e.listings_end = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie) + 1]);
+        }
     mark_.assign(ids_.size(), 0);
+    position_.assign(lists_.size(), -1);
 }
 
 ServingModel::ServingModel(const Model& m)
     : ServingModel(m.cluster_lists, m.prior_weight, m.popular) {}
+
+// score(m) = sum_c w_c score_c(m) = prior_mix * popularity(m) + sum_c w_c extra_c(m), where
+// prior_mix = sum_c w_c prior_c and a movie missing from cluster c's list has extra_c = 0.
+double ServingModel::score_of(std::int64_t listings_begin, std::int64_t listings_end,
+                              double popularity, const float* weights, int width,
+                              double prior_mix) const {
+    // extra_c(m) of the user's clusters, picked from the movie's listings in one pass, then
+    // summed in the order of the user's clusters.
+    for (int i = 0; i < width; ++i) extra_by_position_[static_cast<std::size_t>(i)] = 0;
+    for (std::int64_t l = listings_begin; l < listings_end; ++l) {
+        const Listing& listing = listings_[static_cast<std::size_t>(l)];
+        const std::int32_t at = position_[static_cast<std::size_t>(listing.cluster)];
+        if (at >= 0) extra_by_position_[static_cast<std::size_t>(at)] = listing.extra;
+    }
+    double acc = 0;
+    for (int i = 0; i < width; ++i) {
+        const double extra = extra_by_position_[static_cast<std::size_t>(i)];
+        if (extra != 0) acc += static_cast<double>(weights[i]) * extra;
+    }
+    return prior_mix * popularity + acc;
+}
 
 std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, const float* weights,
                                                  int width, std::vector<std::int64_t> seen,
@@ -71,52 +108,100 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
                         {}, "Please report a bug.");
     std::vector<ScoredMovie> out;
     if (n == 0) return out;
-
-    touched_.clear();
+    // The seen ids in a small open-addressing set (mask + 1 slots, at most half full).
+    std::size_t slots = 16;
+    while (slots < 2 * seen.size() + 1) slots *= 2;
+    const std::size_t mask = slots - 1;
+    seen_ids_.assign(slots, 0);
+    seen_used_.assign(slots, 0);
+    const auto slot_of = [&](std::int64_t id) {
+        std::uint64_t h = static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL;
+        return static_cast<std::size_t>(h >> 32) & mask;
+    };
     for (auto id : seen) {
-        const auto it = index_.find(id);
-        if (it == index_.end()) continue;
-        if (mark_[static_cast<std::size_t>(it->second)] == 0) touched_.push_back(it->second);
-        mark_[static_cast<std::size_t>(it->second)] = kSeen;
+        std::size_t at = slot_of(id);
+        while (seen_used_[at] && seen_ids_[at] != id) at = (at + 1) & mask;
+        seen_ids_[at] = id;
+        seen_used_[at] = 1;
     }
+    const auto is_seen = [&](std::int64_t id) {
+        for (std::size_t at = slot_of(id); seen_used_[at]; at = (at + 1) & mask)
+            if (seen_ids_[at] == id) return true;
+        return false;
+    };
+    for (int i = 0; i < width; ++i)
+        position_[static_cast<std::size_t>(clusters[i])] = static_cast<std::int32_t>(i);
+    extra_by_position_.resize(static_cast<std::size_t>(std::max(width, 1)));
 
-    // score(m) = sum_c w_c score_c(m) = prior_mix * popularity(m) + sum_c w_c extra_c(m), where
-    // prior_mix = sum_c w_c prior_c and a movie missing from cluster c's list has extra_c = 0.
     double prior_mix = 0;
     for (int i = 0; i < width; ++i)
         prior_mix += static_cast<double>(weights[i]) * prior_[static_cast<std::size_t>(clusters[i])];
-    for (int i = 0; i < width; ++i) {
-        const double w = static_cast<double>(weights[i]);
-        for (const auto& e : lists_[static_cast<std::size_t>(clusters[i])]) {
-            const auto at = static_cast<std::size_t>(e.movie);
-            if (mark_[at] == kSeen) continue;
-            if (mark_[at] == 0) {
-                mark_[at] = kCandidate;
-                touched_.push_back(e.movie);
-            }
-            acc_[at] += w * e.extra;
+
+    // best_: the n best candidates so far, a heap with the worst on top.
+    best_.clear();
+    touched_.clear();
+    // Scores an unseen movie met for the first time and keeps it if it is among the n best.
+    const auto consider = [&](std::int32_t movie, std::int64_t id, std::int64_t listings_begin,
+                              std::int64_t listings_end, double popularity) {
+        const auto at = static_cast<std::size_t>(movie);
+        if (mark_[at] != 0) return;
+        mark_[at] = 1;
+        touched_.push_back(movie);
+        if (is_seen(id)) return;
+        const ScoredMovie s{id, width > 0 ? score_of(listings_begin, listings_end, popularity,
+                                                     weights, width, prior_mix)
+                                          : popularity};
+        if (static_cast<int>(best_.size()) < n) {
+            best_.push_back(s);
+            std::push_heap(best_.begin(), best_.end(), better);
+        } else if (better(s, best_.front())) {
+            std::pop_heap(best_.begin(), best_.end(), better);
+            best_.back() = s;
+            std::push_heap(best_.begin(), best_.end(), better);
         }
+    };
+
+    // Threshold algorithm over the user's lists, read in step, each from its first movie that
+    // is neither seen (never a result) nor considered yet: a movie not met yet scores at most the
+    // weighted sum of the scores there (for a list read to its end, at most its prior share of
+    // the highest popularity). Stop once the n-th best is above that.
+    cursor_.assign(static_cast<std::size_t>(width), 0);
+    bool complete = false;
+    while (!complete) {
+        double threshold = 0;
+        bool any = false;
+        for (int i = 0; i < width; ++i) {
+            const auto& list = lists_[static_cast<std::size_t>(clusters[i])];
+            std::size_t& at = cursor_[static_cast<std::size_t>(i)];
+            while (at < list.size() && (mark_[static_cast<std::size_t>(list[at].movie)] != 0 ||
+                                        is_seen(list[at].id)))
+                ++at;
+            const double w = static_cast<double>(weights[i]);
+            if (at < list.size()) {
+                threshold += w * list[at].score;
+                const Entry& e = list[at];
+                consider(e.movie, e.id, e.listings_begin, e.listings_end, e.popularity);
+                any = true;
+            } else {
+                threshold += w * prior_[static_cast<std::size_t>(clusters[i])] * max_popularity_;
+            }
+        }
+        complete = static_cast<int>(best_.size()) == n &&
+                   best_.front().score > threshold + 1e-12 * (1 + threshold);
+        if (!any) break;
     }
     // The popular list completes the candidates (and is all an unknown user gets).
-    for (auto p : popular_) {
-        const auto at = static_cast<std::size_t>(p);
-        if (mark_[at] != 0) continue;
-        mark_[at] = kCandidate;
-        touched_.push_back(p);
-    }
+    if (!complete)
+        for (auto p : popular_) {
+            if (width == 0 && static_cast<int>(best_.size()) == n) break;  // in score order
+            const auto at = static_cast<std::size_t>(p);
+            consider(p, ids_[at], listing_offsets_[at], listing_offsets_[at + 1], popularity_[at]);
+        }
 
-    out.reserve(touched_.size());
-    for (auto t : touched_) {
-        const auto at = static_cast<std::size_t>(t);
-        if (mark_[at] == kCandidate)
-            out.push_back({ids_[at], width > 0 ? prior_mix * popularity_[at] + acc_[at]
-                                                : popularity_[at]});
-        mark_[at] = 0;
-        acc_[at] = 0;
-    }
-    const auto keep = std::min<std::size_t>(out.size(), static_cast<std::size_t>(n));
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(), better);
-    out.resize(keep);
+    for (auto t : touched_) mark_[static_cast<std::size_t>(t)] = 0;
+    for (int i = 0; i < width; ++i) position_[static_cast<std::size_t>(clusters[i])] = -1;
+    out.assign(best_.begin(), best_.end());
+    std::sort(out.begin(), out.end(), better);
     return out;
 }
 

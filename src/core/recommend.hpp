@@ -1,5 +1,7 @@
-// Serving: top-n unseen movies for one user from a model's cluster lists. Work is proportional to
-// the lists of the user's clusters, never to the number of users.
+// Serving: top-n unseen movies for one user from a model's cluster lists. The lists of the user's
+// clusters are read best first, in step, and reading stops as soon as no movie further down can
+// beat the n-th best found (Fagin's threshold algorithm): work grows with how deep the answer
+// lies in the lists, never with the number of users.
 #pragma once
 
 #include <cstdint>
@@ -31,19 +33,38 @@ public:
 
 private:
     struct Entry {
-        std::int32_t movie;  // dense index into ids_
-        double extra;        // score_c(m) - prior_c * popularity(m)
+        std::int32_t movie;           // dense index into ids_
+        std::int32_t listings_begin;  // the movie's listings: [begin, end) of listings_
+        std::int32_t listings_end;
+        std::int64_t id;              // ids_[movie]
+        double score;                 // score_c(m): the list is sorted by it, best first
+        double popularity;            // popularity(m)
     };
+    struct Listing {
+        std::int32_t cluster;
+        double extra;
+    };
+    double score_of(std::int64_t listings_begin, std::int64_t listings_end, double popularity,
+                    const float* weights, int width, double prior_mix) const;
+
     std::vector<std::int64_t> ids_;                       // every movie the model lists
     std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> dense index
     std::vector<double> popularity_;                      // per dense index, 0 if unlisted
+    double max_popularity_ = 0;
     std::vector<std::vector<Entry>> lists_;               // per cluster, best first
+    std::vector<std::int64_t> listing_offsets_;           // per dense index, into listings_
+    std::vector<Listing> listings_;                       // the clusters listing each movie
     std::vector<double> prior_;
     std::vector<std::int32_t> popular_;                   // dense indexes, most popular first
     // Scratch, all zero between calls.
-    mutable std::vector<double> acc_;
-    mutable std::vector<std::uint8_t> mark_;  // 1 candidate, 2 seen
+    mutable std::vector<std::uint8_t> mark_;  // 1: the movie was considered in this call
     mutable std::vector<std::int32_t> touched_;
+    mutable std::vector<ScoredMovie> best_;
+    mutable std::vector<std::size_t> cursor_;  // per list of the user: next position to read
+    mutable std::vector<std::int32_t> position_;  // per cluster: its place in the user's, or -1
+    mutable std::vector<double> extra_by_position_;
+    mutable std::vector<std::int64_t> seen_ids_;  // open-addressing set of the seen ids
+    mutable std::vector<std::uint8_t> seen_used_;
 };
 
 }  // namespace movie_recs::core

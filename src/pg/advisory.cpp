@@ -3,6 +3,7 @@
 // never takes it. Plain PostgreSQL code: no C++ object is alive here.
 #include "pg/guard.hpp"
 #include "pg/lifecycle.hpp"
+#include "pg/read_only.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -91,6 +92,7 @@ using namespace movie_recs::pg;
 MOVIE_RECS_FUNCTION(movie_recs_lock_training) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("wait must not be null")));
+    require_writable("movie_recs.lock_training()");
     acquire_training_lock(PG_GETARG_BOOL(0));
     PG_RETURN_VOID();
 }

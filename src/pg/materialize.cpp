@@ -1,8 +1,9 @@
 // movie_recs.materialize_recommendations(n, target, replace): the top n recommendations of every
-// user of the active model, written into a table in one pass. The model's serving data is loaded
-// once (as recommend_movies() loads it into its cache); one query then walks the assignments in
-// user order with each user's current ratings (through the index on the source's user column,
-// like recommend_movies()), the core ranks the movies of a batch of users on
+// user of the active model, written into a table in one pass. The model's serving data is this
+// backend's serving cache, as recommend_movies() uses it (serving.hpp); one query then walks the
+// assignments in user order with each user's current ratings (through the index on the source's
+// user column), each user is placed as recommend_movies() places them (stored assignment, or
+// fold-in when their rated movies changed), the core ranks the movies of a batch of users on
 // movie_recs.max_threads threads, and the rows are inserted in batches. The result is what
 // recommend_movies(user, n) returns for each user, at the snapshot of the call.
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include "core/recommend_batch.hpp"
 #include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
+#include "pg/read_only.hpp"
+#include "pg/serving.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -34,23 +37,6 @@ namespace {
 
 constexpr int kUsersPerFetch = 8192;
 constexpr int kRowsPerInsert = 10000;
-
-const char kActiveSql[] =
-    "SELECT model_id, k, source_schema, source_table, user_column, movie_column"
-    " FROM movie_recs.models WHERE active";
-
-// The active model's serving data as plain arrays (memory of the current SPI procedure).
-struct ModelRows {
-    int k;
-    int32* cluster_ids;   // k, ascending
-    double* prior;        // k
-    int64* list_offsets;  // k + 1
-    int64* list_movie_ids;
-    double* list_scores;
-    int64 popular_count;
-    int64* popular_movie_ids;
-    double* popular_scores;
-};
 
 // The users of one fetch, as plain arrays over the fetched tuples.
 struct Requests {
@@ -79,15 +65,6 @@ struct Batch {
                     errhint("Run train_movie_clusters() again.")));
 }
 
-SPITupleTable* query_model(const char* sql, int64 model_id) {
-    Oid types[1] = {INT8OID};
-    Datum v[1] = {Int64GetDatum(model_id)};
-    int rc = SPI_execute_with_args(sql, 1, types, v, nullptr, true, 0);
-    if (rc != SPI_OK_SELECT)
-        elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
-    return SPI_tuptable;
-}
-
 Datum value(SPITupleTable* t, uint64 row, int col, int64 model_id) {
     bool isnull;
     Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
@@ -96,72 +73,10 @@ Datum value(SPITupleTable* t, uint64 row, int col, int64 model_id) {
     return d;
 }
 
-void read_model_rows(int64 model_id, int k, ModelRows* r) {
-    r->k = k;
-    SPITupleTable* t = query_model(
-        "SELECT cluster_id, prior_weight FROM movie_recs.centroids WHERE model_id = $1"
-        " ORDER BY cluster_id",
-        model_id);
-    if (SPI_processed != static_cast<uint64>(k))
-        incomplete(model_id, "centroids do not match k");
-    r->cluster_ids = static_cast<int32*>(palloc(sizeof(int32) * k));
-    r->prior = static_cast<double*>(palloc(sizeof(double) * k));
-    for (int c = 0; c < k; ++c) {
-        r->cluster_ids[c] = DatumGetInt32(value(t, c, 1, model_id));
-        r->prior[c] = DatumGetFloat8(value(t, c, 2, model_id));
-    }
-
-    t = query_model(
-        "SELECT cluster_id, movie_id, score FROM movie_recs.cluster_movies WHERE model_id = $1"
-        " ORDER BY cluster_id, rank",
-        model_id);
-    const uint64 rows = SPI_processed;
-    r->list_offsets = static_cast<int64*>(palloc0(sizeof(int64) * (k + 1)));
-    r->list_movie_ids =
-        static_cast<int64*>(palloc_extended(sizeof(int64) * Max(rows, 1), MCXT_ALLOC_HUGE));
-    r->list_scores =
-        static_cast<double*>(palloc_extended(sizeof(double) * Max(rows, 1), MCXT_ALLOC_HUGE));
-    for (uint64 i = 0; i < rows; ++i) {
-        int c = cluster_index(r->cluster_ids, k, DatumGetInt32(value(t, i, 1, model_id)));
-        if (c < 0)
-            incomplete(model_id, "cluster_movies names a cluster without a centroid");
-        r->list_offsets[c + 1] += 1;
-        r->list_movie_ids[i] = DatumGetInt64(value(t, i, 2, model_id));
-        r->list_scores[i] = DatumGetFloat8(value(t, i, 3, model_id));
-    }
-    for (int c = 0; c < k; ++c)
-        r->list_offsets[c + 1] += r->list_offsets[c];
-
-    t = query_model(
-        "SELECT movie_id, score FROM movie_recs.popular_movies WHERE model_id = $1 ORDER BY rank",
-        model_id);
-    r->popular_count = static_cast<int64>(SPI_processed);
-    r->popular_movie_ids = static_cast<int64*>(palloc(sizeof(int64) * Max(SPI_processed, 1)));
-    r->popular_scores = static_cast<double*>(palloc(sizeof(double) * Max(SPI_processed, 1)));
-    for (uint64 i = 0; i < SPI_processed; ++i) {
-        r->popular_movie_ids[i] = DatumGetInt64(value(t, i, 1, model_id));
-        r->popular_scores[i] = DatumGetFloat8(value(t, i, 2, model_id));
-    }
-}
-
 // ---- C++ phase helpers (called from PostgreSQL frames; they hold the C++ objects) ----------
 
-core::ServingModel* build_serving_model(const ModelRows& r) {
-    std::vector<std::vector<core::ScoredMovie>> lists(static_cast<std::size_t>(r.k));
-    for (int c = 0; c < r.k; ++c)
-        for (int64 i = r.list_offsets[c]; i < r.list_offsets[c + 1]; ++i)
-            lists[c].push_back({r.list_movie_ids[i], r.list_scores[i]});
-    std::vector<double> prior(r.prior, r.prior + r.k);
-    std::vector<core::ScoredMovie> popular;
-    popular.reserve(static_cast<std::size_t>(r.popular_count));
-    for (int64 i = 0; i < r.popular_count; ++i)
-        popular.push_back({r.popular_movie_ids[i], r.popular_scores[i]});
-    return new core::ServingModel(std::move(lists), std::move(prior), std::move(popular));
-}
-
-core::BatchRecommender* build_recommender(const ModelRows& r, int threads) {
-    std::unique_ptr<core::ServingModel> model(build_serving_model(r));
-    return new core::BatchRecommender(*model, threads);
+core::BatchRecommender* build_recommender(const core::ServingModel& model, int threads) {
+    return new core::BatchRecommender(model, threads);
 }
 
 void delete_recommender(void* recommender) noexcept {
@@ -273,7 +188,7 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("n must be between 0 and %d", movie_recs::core::kMaxRecommendations)));
-    PreventCommandIfReadOnly("materialize_recommendations()");
+    require_writable("movie_recs.materialize_recommendations()");
     char* target_name = get_rel_name(target);
     if (target_name == nullptr)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -293,23 +208,18 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    int rc = SPI_execute(kActiveSql, true, 0);
-    if (rc != SPI_OK_SELECT)
-        elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
-    if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("no trained movie_recs model"),
-                        errhint("Run train_movie_clusters() first.")));
-    SPITupleTable* t = SPI_tuptable;
-    bool isnull;
-    const int64 model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
-    const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
-    char* source = quote_qualified_identifier(NameStr(*DatumGetName(value(t, 0, 3, model_id))),
-                                              NameStr(*DatumGetName(value(t, 0, 4, model_id))));
-    const char* user_column =
-        quote_identifier(pstrdup(NameStr(*DatumGetName(value(t, 0, 5, model_id)))));
-    const char* movie_column =
-        quote_identifier(pstrdup(NameStr(*DatumGetName(value(t, 0, 6, model_id)))));
+    ActiveServing active;
+    load_active_serving(&active);
+    const int64 model_id = active.model_id;
+    const int k = active.k;
+    const char* source = quote_qualified_identifier(active.source_schema, active.source_table);
+    const char* user_column = quote_identifier(active.user_column);
+    const char* movie_column = quote_identifier(active.movie_column);
+    const char* rating =
+        active.rating_column != nullptr
+            ? psprintf("r.%s::pg_catalog.float8", quote_identifier(active.rating_column))
+            : "1::pg_catalog.float8";
+    int rc;
 
     if (replace) {
         rc = SPI_execute(psprintf("DELETE FROM %s", target_sql), false, 0);
@@ -317,11 +227,10 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
             elog(ERROR, "emptying the target failed: %s", SPI_result_code_string(rc));
     }
 
-    ModelRows rows;
-    read_model_rows(model_id, k, &rows);
     MemoryContextCallback* cb =
         static_cast<MemoryContextCallback*>(MemoryContextAlloc(cxt, sizeof(MemoryContextCallback)));
-    movie_recs::core::BatchRecommender* recommender = build_recommender(rows, training_threads());
+    movie_recs::core::BatchRecommender* recommender =
+        build_recommender(serving_model(), training_threads());
     cb->func = delete_recommender;
     cb->arg = recommender;
     MemoryContextRegisterResetCallback(cxt, cb);  // cannot fail
@@ -336,14 +245,17 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
     if (insert == nullptr)
         elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
-    // Each user of the model with the movies they have rated now.
+    // Each user of the model with the movies they have rated now and the ratings (NaN for NULL).
     Oid user_types[1] = {INT8OID};
     SPIPlanPtr users = SPI_prepare(
-        psprintf("SELECT a.user_id, a.soft_clusters, a.soft_weights,"
-                 " ARRAY(SELECT r.%s::pg_catalog.int8 FROM %s r"
-                 " WHERE r.%s = a.user_id AND r.%s IS NOT NULL)"
-                 " FROM movie_recs.assignments a WHERE a.model_id = $1 ORDER BY a.user_id",
-                 movie_column, source, user_column, movie_column),
+        psprintf("SELECT a.user_id, a.soft_clusters, a.soft_weights, a.fingerprint,"
+                 " coalesce(s.movies, '{}'), coalesce(s.ratings, '{}')"
+                 " FROM movie_recs.assignments a LEFT JOIN LATERAL"
+                 " (SELECT pg_catalog.array_agg(r.%s::pg_catalog.int8) AS movies,"
+                 " pg_catalog.array_agg(coalesce(%s, 'NaN')) AS ratings FROM %s r"
+                 " WHERE r.%s = a.user_id AND r.%s IS NOT NULL) s ON true"
+                 " WHERE a.model_id = $1 ORDER BY a.user_id",
+                 movie_column, rating, source, user_column, movie_column),
         1, user_types);
     if (users == nullptr)
         elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -371,23 +283,46 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
         req.seen = static_cast<int64**>(palloc(sizeof(int64*) * fetched));
         req.seen_counts = static_cast<int*>(palloc(sizeof(int) * fetched));
         for (uint64 i = 0; i < fetched; ++i) {
-            int width = 0, nweights = 0;
+            int width = 0, nweights = 0, nmovies = 0, nratings = 0;
             req.user_ids[i] = DatumGetInt64(value(users_table, i, 1, model_id));
             const int32* soft = reinterpret_cast<const int32*>(
                 array_data(value(users_table, i, 2, model_id), INT4OID, &width, model_id));
-            req.weights[i] = reinterpret_cast<float*>(const_cast<char*>(
+            float* weights = reinterpret_cast<float*>(const_cast<char*>(
                 array_data(value(users_table, i, 3, model_id), FLOAT4OID, &nweights, model_id)));
-            req.seen[i] = reinterpret_cast<int64*>(const_cast<char*>(array_data(
-                value(users_table, i, 4, model_id), INT8OID, &req.seen_counts[i], model_id)));
             if (nweights != width || width > k)
                 incomplete(model_id, "malformed soft assignment");
-            req.widths[i] = width;
-            req.clusters[i] = static_cast<int32*>(palloc(sizeof(int32) * Max(width, 1)));
+            bool null_fingerprint;
+            const Datum fingerprint = SPI_getbinval(users_table->vals[i], users_table->tupdesc,
+                                                    4, &null_fingerprint);
+            int64* movies = reinterpret_cast<int64*>(const_cast<char*>(
+                array_data(value(users_table, i, 5, model_id), INT8OID, &nmovies, model_id)));
+            const double* ratings = reinterpret_cast<const double*>(
+                array_data(value(users_table, i, 6, model_id), FLOAT8OID, &nratings, model_id));
+            if (nratings != nmovies)
+                elog(ERROR, "ratings of user %lld do not match their movies",
+                     static_cast<long long>(req.user_ids[i]));
+            StoredAssignment stored;
+            stored.known = true;
+            stored.null_fingerprint = null_fingerprint;
+            stored.fingerprint = null_fingerprint ? 0 : DatumGetInt64(fingerprint);
+            stored.width = width;
+            stored.weights = weights;
+            stored.clusters = static_cast<int32*>(palloc(sizeof(int32) * Max(width, 1)));
             for (int c = 0; c < width; ++c) {
-                req.clusters[i][c] = cluster_index(rows.cluster_ids, k, soft[c]);
-                if (req.clusters[i][c] < 0)
+                stored.clusters[c] = cluster_index(active.cluster_ids, k, soft[c]);
+                if (stored.clusters[c] < 0)
                     incomplete(model_id, "soft assignment names a cluster without a centroid");
             }
+            // Placed as recommend_movies() places the user: the stored assignment while their
+            // rated movies are those of training, else folded in from their current ratings.
+            UserPlacement place;
+            memset(&place, 0, sizeof(place));
+            place_from_ratings(stored, movies, ratings, nmovies, false, fetch_cxt, &place);
+            req.widths[i] = place.width;
+            req.clusters[i] = place.clusters;
+            req.weights[i] = place.weights;
+            req.seen[i] = place.seen;
+            req.seen_counts[i] = static_cast<int>(place.nseen);
         }
         MemoryContextSwitchTo(outer);
         Batch batch;

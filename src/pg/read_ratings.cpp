@@ -1,28 +1,54 @@
 // Reading the ratings to train on: the relation and its columns are checked first, then the rows
-// are read with the caller's rights (privileges, row-level security) through a read-only SPI
-// cursor, in batches, into a plain array of core::RatingTriple. Plain PostgreSQL code: no C++
-// object is alive in these frames.
+// are read with the caller's rights (privileges, row-level security) by one read-only query
+// whose rows go straight from the executor to a DestReceiver: no result set is materialized and
+// no row is copied or allocated. The receiver hands batches of rows to a core::RatingCollector
+// (12 bytes a rating), owned by the training memory context so that an error frees it.
+// The receiver frames hold no C++ object; the collector is reached through noexcept calls.
+#include <cfloat>
 #include <cmath>
 #include <cstddef>
+#include <new>
 
+#include "core/errors.hpp"
 #include "core/rating_matrix.hpp"
 #include "pg/guard.hpp"
+#include "pg/progress.hpp"
 #include "pg/train_types.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "storage/bufmgr.h"
+#include "tcop/dest.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/syscache.h"
 }
 
 namespace movie_recs::pg {
+
+// The ratings read so far (see RatingsInput::ratings).
+struct CollectedRatings {
+    core::RatingCollector* collector;  // owned; deleted with the context or when consumed
+    MemoryContextCallback on_delete;
+};
+
 namespace {
 
-constexpr int64 kInitialCapacity = 65536;
+constexpr int kBatchRows = 8192;
+constexpr int64 kProgressRows = 1 << 20;
+// Relations of at least this many blocks get a warning when no index leads with the user column.
+constexpr BlockNumber kIndexWarningBlocks = 1024;
 
 bool is_integer_type(Oid t) { return t == INT2OID || t == INT4OID || t == INT8OID; }
 
@@ -32,8 +58,8 @@ bool is_rating_type(Oid t) {
 
 enum class ColumnRole { User, Movie, Rating };
 
-// Checks that a column exists and has an accepted type.
-void check_column(Oid relid, const RatingsSource& src, const char* column, ColumnRole role) {
+// Checks that a column exists and has an accepted type; returns its attribute number.
+AttrNumber check_column(Oid relid, const RatingsSource& src, const char* column, ColumnRole role) {
     const char* noun = role == ColumnRole::User    ? "user"
                        : role == ColumnRole::Movie ? "movie"
                                                    : "rating";
@@ -58,38 +84,198 @@ void check_column(Oid relid, const RatingsSource& src, const char* column, Colum
                                format_type_be(type)),
                         errdetail("Accepted types: smallint, integer, bigint.")));
     }
+    return attnum;
 }
 
-// Grows the triple array to hold at least `needed` triples, within the memory limit.
-void reserve_triples(const TrainArgs& args, const RatingsSource& src, MemoryContext cxt,
-                     RatingsInput* in, int64* capacity, int64 needed) {
-    if (needed <= *capacity) return;
-    const int64 triple = static_cast<int64>(sizeof(core::RatingTriple));
-    if (needed > args.memory_limit / triple) {
-        char need[32], have[32], hint_size[32];
-        format_memory(needed * triple, false, need, sizeof need);
-        format_memory(args.memory_limit, false, have, sizeof have);
-        format_memory(needed * triple * 4, true, hint_size, sizeof hint_size);
-        ereport(ERROR,
-                (errcode(ERRCODE_OUT_OF_MEMORY),
-                 errmsg("training needs more than %s of memory but maintenance_work_mem is %s",
-                        need, have),
-                 errdetail("The ratings of relation \"%s\" alone exceed maintenance_work_mem "
-                           "after %lld rows.",
-                           src.display, static_cast<long long>(needed)),
-                 errhint("Raise the limit for this session, e.g. SET maintenance_work_mem = "
-                         "'%s', or train on a sample of the ratings.",
-                         hint_size)));
+// recommend_movies() reads a user's ratings at every call; on a large table without an index
+// leading with the user column that is a scan of the whole table per call.
+void warn_without_user_index(Oid relid, char relkind, const RatingsSource& src,
+                             const char* user_column, AttrNumber user_attnum) {
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW) return;
+    Relation rel = relation_open(relid, AccessShareLock);
+    const BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+    bool found = false;
+    List* indexes = RelationGetIndexList(rel);
+    ListCell* lc;
+    foreach (lc, indexes) {
+        HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+        if (!HeapTupleIsValid(tuple)) continue;
+        Form_pg_index index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+        if (index->indnatts > 0 && index->indkey.values[0] == user_attnum &&
+            heap_attisnull(tuple, Anum_pg_index_indpred, nullptr))
+            found = true;
+        ReleaseSysCache(tuple);
     }
-    int64 grown = Max(needed, Max(kInitialCapacity, *capacity * 2));
-    grown = Min(grown, args.memory_limit / triple);
-    Size bytes = static_cast<Size>(grown) * sizeof(core::RatingTriple);
-    if (in->triples == nullptr)
-        in->triples = static_cast<core::RatingTriple*>(MemoryContextAllocHuge(cxt, bytes));
-    else
-        in->triples = static_cast<core::RatingTriple*>(repalloc_huge(in->triples, bytes));
-    *capacity = grown;
+    list_free(indexes);
+    relation_close(rel, AccessShareLock);
+    if (found || blocks < kIndexWarningBlocks) return;
+    ereport(WARNING,
+            (errmsg("relation \"%s\" has no index on column \"%s\"", src.display, user_column),
+             errdetail("recommend_movies() reads the ratings of the user it recommends for from "
+                       "this relation at every call; without such an index each call scans it."),
+             errhint("Create the index: CREATE INDEX ON %s (%s);",
+                     quote_qualified_identifier(src.schema, src.relname),
+                     quote_identifier(user_column))));
 }
+
+// ---- the collector, through calls that never throw --------------------------------------
+
+void delete_collector(void* arg) noexcept {
+    CollectedRatings* c = static_cast<CollectedRatings*>(arg);
+    delete c->collector;
+    c->collector = nullptr;
+}
+
+core::RatingCollector* new_collector() noexcept {
+    try {
+        return new core::RatingCollector();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+enum class AddResult { Ok, OutOfMemory, TooMany };
+
+AddResult collector_add(core::RatingCollector* c, const core::RatingTriple* rows, int n) noexcept {
+    try {
+        c->add(rows, static_cast<std::size_t>(n));
+        return AddResult::Ok;
+    } catch (const std::bad_alloc&) {
+        return AddResult::OutOfMemory;
+    } catch (...) {
+        return AddResult::TooMany;  // the only core::Error left: more than kMaxRatings rows
+    }
+}
+
+// ---- the receiver --------------------------------------------------------------------------
+
+// Why the receiver stopped the scan early. The error is raised once the query has finished, so
+// that it reads like the other errors of train_movie_clusters() (no query context).
+enum class Stop { None, NotFinite, BeyondReal, OutOfMemory, TooMany, OverLimit };
+
+struct RatingsReceiver {
+    DestReceiver pub;  // first: the executor sees a DestReceiver
+    const TrainArgs* args;
+    RatingsInput* out;
+    core::RatingTriple* batch;
+    int batch_rows;
+    int64 next_progress;
+    Stop stop;
+    core::RatingTriple bad;  // Stop::NotFinite, Stop::BeyondReal
+    int64 need;              // Stop::OverLimit
+};
+
+bool flush_batch(RatingsReceiver* r) {
+    if (r->batch_rows == 0) return true;
+    core::RatingCollector* col = r->out->ratings->collector;
+    switch (collector_add(col, r->batch, r->batch_rows)) {
+        case AddResult::Ok: break;
+        case AddResult::OutOfMemory: r->stop = Stop::OutOfMemory; return false;
+        case AddResult::TooMany: r->stop = Stop::TooMany; return false;
+    }
+    r->out->count += r->batch_rows;
+    r->batch_rows = 0;
+    // The memory that holding the ratings and building the matrix will need, so far.
+    const int64 need = core::estimate_build_bytes(col->rows(), col->users(), col->movies());
+    if (need > r->args->memory_limit) {
+        r->stop = Stop::OverLimit;
+        r->need = need;
+        return false;
+    }
+    if (r->out->count >= r->next_progress) {
+        r->next_progress += kProgressRows;
+        progress_reading(r->out->count);
+    }
+    CHECK_FOR_INTERRUPTS();
+    return true;
+}
+
+// Columns: user (int8), movie (int8), and rating (float8) unless training without ratings.
+bool receive_rating(TupleTableSlot* slot, DestReceiver* self) {
+    RatingsReceiver* r = reinterpret_cast<RatingsReceiver*>(self);
+    const int natts = slot->tts_tupleDescriptor->natts;
+    slot_getsomeattrs(slot, natts);
+    const Datum* v = slot->tts_values;
+    const bool* isnull = slot->tts_isnull;
+    if (isnull[0] || isnull[1] || (natts > 2 && isnull[2])) {
+        ++r->out->skipped_nulls;
+        return true;
+    }
+    core::RatingTriple& t = r->batch[r->batch_rows];
+    t.user_id = DatumGetInt64(v[0]);
+    t.movie_id = DatumGetInt64(v[1]);
+    t.rating = natts > 2 ? DatumGetFloat8(v[2]) : 1.0;
+    if (!std::isfinite(t.rating) || std::fabs(t.rating) > FLT_MAX) {
+        r->stop = std::isfinite(t.rating) ? Stop::BeyondReal : Stop::NotFinite;
+        r->bad = t;
+        return false;  // stops the executor
+    }
+    if (++r->batch_rows == kBatchRows) return flush_batch(r);
+    return true;
+}
+
+// Raises the error that stopped the scan, if any.
+void raise_stop(const RatingsReceiver* r, const RatingsSource& src) {
+    const core::RatingTriple& t = r->bad;
+    switch (r->stop) {
+        case Stop::None:
+            return;
+        case Stop::NotFinite:
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                     errmsg("relation \"%s\" has a rating that is not a finite number", src.display),
+                     errdetail("User %lld rated movie %lld with %s.", static_cast<long long>(t.user_id),
+                               static_cast<long long>(t.movie_id),
+                               std::isnan(t.rating) ? "NaN" : (t.rating > 0 ? "Infinity" : "-Infinity")),
+                     errhint("Fix or delete such rows, or train on a view that filters them out.")));
+            break;
+        case Stop::BeyondReal:
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                     errmsg("relation \"%s\" has a rating out of the range of type real", src.display),
+                     errdetail("User %lld rated movie %lld with %g.", static_cast<long long>(t.user_id),
+                               static_cast<long long>(t.movie_id), t.rating),
+                     errhint("Ratings are kept as real; scale them, or train on a view that filters "
+                             "such rows out.")));
+            break;
+        case Stop::OutOfMemory:
+            ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
+                            errdetail("movie_recs could not allocate memory for the ratings of "
+                                      "relation \"%s\".",
+                                      src.display)));
+            break;
+        case Stop::TooMany:
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("cannot train on more than %lld ratings",
+                                   static_cast<long long>(core::kMaxRatings)),
+                            errhint("Train on a view that samples relation \"%s\".", src.display)));
+            break;
+        case Stop::OverLimit: {
+            char have[32], need[32], hint_size[32];
+            format_memory(r->need, false, need, sizeof need);
+            format_memory(r->args->memory_limit, false, have, sizeof have);
+            format_memory(r->need * 4, true, hint_size, sizeof hint_size);
+            ereport(ERROR,
+                    (errcode(ERRCODE_OUT_OF_MEMORY),
+                     errmsg("training needs more than %s of memory but maintenance_work_mem is %s",
+                            need, have),
+                     errdetail("The ratings of relation \"%s\" alone exceed maintenance_work_mem "
+                               "after %lld rows.",
+                               src.display, static_cast<long long>(r->out->count)),
+                     errhint("Raise the limit for this session, e.g. SET maintenance_work_mem = "
+                             "'%s', or train on a sample of the ratings.",
+                             hint_size)));
+            break;
+        }
+    }
+}
+
+void receiver_startup(DestReceiver*, int, TupleDesc) {}
+void receiver_shutdown(DestReceiver* self) {
+    RatingsReceiver* r = reinterpret_cast<RatingsReceiver*>(self);
+    if (r->stop == Stop::None) flush_batch(r);
+}
+void receiver_destroy(DestReceiver*) {}
 
 }  // namespace
 
@@ -127,73 +313,83 @@ void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
                                   "source relation, which other sessions cannot see."),
                         errhint("Copy the ratings into a regular table first.")));
 
-    check_column(args.relid, *out, args.user_column, ColumnRole::User);
+    AttrNumber user_attnum = check_column(args.relid, *out, args.user_column, ColumnRole::User);
     check_column(args.relid, *out, args.movie_column, ColumnRole::Movie);
     if (args.rating_column != nullptr)
         check_column(args.relid, *out, args.rating_column, ColumnRole::Rating);
+    warn_without_user_index(args.relid, relkind, *out, args.user_column, user_attnum);
 }
 
 void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext cxt,
                   RatingsInput* out) {
-    out->triples = nullptr;
+    out->ratings = nullptr;
     out->count = 0;
     out->skipped_nulls = 0;
-    int64 capacity = 0;
+
+    CollectedRatings* c =
+        static_cast<CollectedRatings*>(MemoryContextAllocZero(cxt, sizeof(CollectedRatings)));
+    c->collector = new_collector();
+    if (c->collector == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+    c->on_delete.func = delete_collector;
+    c->on_delete.arg = c;
+    MemoryContextRegisterResetCallback(cxt, &c->on_delete);
+    out->ratings = c;
 
     const char* rating_expr =
-        args.rating_column != nullptr ? quote_identifier(args.rating_column) : "1";
-    char* sql = psprintf(
-        "SELECT %s::pg_catalog.int8, %s::pg_catalog.int8, %s::pg_catalog.float8 FROM %s",
-        quote_identifier(args.user_column), quote_identifier(args.movie_column), rating_expr,
-        quote_qualified_identifier(src.schema, src.relname));
+        args.rating_column != nullptr
+            ? psprintf(", %s::pg_catalog.float8", quote_identifier(args.rating_column))
+            : "";
+    char* sql = psprintf("SELECT %s::pg_catalog.int8, %s::pg_catalog.int8%s FROM %s",
+                         quote_identifier(args.user_column), quote_identifier(args.movie_column),
+                         rating_expr, quote_qualified_identifier(src.schema, src.relname));
+
+    RatingsReceiver* r = static_cast<RatingsReceiver*>(palloc0(sizeof(RatingsReceiver)));
+    r->pub.receiveSlot = receive_rating;
+    r->pub.rStartup = receiver_startup;
+    r->pub.rShutdown = receiver_shutdown;
+    r->pub.rDestroy = receiver_destroy;
+    r->pub.mydest = DestNone;
+    r->args = &args;
+    r->out = out;
+    r->batch = static_cast<core::RatingTriple*>(palloc(sizeof(core::RatingTriple) * kBatchRows));
+    r->next_progress = kProgressRows;
+    r->stop = Stop::None;
+    progress_begin(cxt);
+    progress_reading(0);
 
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    // No JIT for this plain scan: compiling would cost more than it saves, and loading LLVM
+    // adds tens of MB to the backend. The setting comes back after the query (or on error).
+    const int guc_level = NewGUCNestLevel();
+    (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
     SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
              SPI_result_code_string(SPI_result));
-    Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
-
-    for (;;) {
-        CHECK_FOR_INTERRUPTS();
-        SPI_cursor_fetch(portal, true, kSpiBatchRows);
-        uint64 rows = SPI_processed;
-        if (rows == 0) break;
-        SPITupleTable* table = SPI_tuptable;
-        reserve_triples(args, src, cxt, out, &capacity, out->count + static_cast<int64>(rows));
-        for (uint64 i = 0; i < rows; ++i) {
-            HeapTuple row = table->vals[i];
-            bool null_user, null_movie, null_rating;
-            Datum user = SPI_getbinval(row, table->tupdesc, 1, &null_user);
-            Datum movie = SPI_getbinval(row, table->tupdesc, 2, &null_movie);
-            Datum rating = SPI_getbinval(row, table->tupdesc, 3, &null_rating);
-            if (null_user || null_movie || null_rating) {
-                ++out->skipped_nulls;
-                continue;
-            }
-            double r = DatumGetFloat8(rating);
-            if (!std::isfinite(r))
-                ereport(ERROR,
-                        (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                         errmsg("relation \"%s\" has a rating that is not a finite number",
-                                src.display),
-                         errdetail("User %lld rated movie %lld with %s.",
-                                   static_cast<long long>(DatumGetInt64(user)),
-                                   static_cast<long long>(DatumGetInt64(movie)),
-                                   std::isnan(r) ? "NaN" : (r > 0 ? "Infinity" : "-Infinity")),
-                         errhint("Fix or delete such rows, or train on a view that filters "
-                                 "them out.")));
-            core::RatingTriple& t = out->triples[out->count++];
-            t.user_id = DatumGetInt64(user);
-            t.movie_id = DatumGetInt64(movie);
-            t.rating = r;
-        }
-        SPI_freetuptable(table);
-    }
-    SPI_cursor_close(portal);
+    SPIExecuteOptions options;
+    memset(&options, 0, sizeof options);
+    options.read_only = true;
+    options.dest = &r->pub;
+    int rc = SPI_execute_plan_extended(plan, &options);
+    AtEOXact_GUC(true, guc_level);
+    if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+        elog(ERROR, "reading relation \"%s\" failed: %s", src.display, SPI_result_code_string(rc));
     SPI_freeplan(plan);
     SPI_finish();
+    raise_stop(r, src);
+    progress_reading(out->count);
+    pfree(r->batch);
+    pfree(r);
     pfree(sql);
+}
+
+core::RatingMatrix build_rating_matrix(RatingsInput* input, int threads, const core::Hooks& hooks) {
+    CollectedRatings* c = input->ratings;
+    core::RatingMatrix m = c->collector->build(threads, hooks);
+    delete_collector(c);
+    return m;
 }
 
 }  // namespace movie_recs::pg

@@ -3,8 +3,11 @@
 // Per backend, the serving part of the active model (cluster lists, prior weights, popular list,
 // and the centroids for fold-in) is cached as a core::ServingModel and a core::FoldIn together
 // with a kept plan that reads a user's current ratings from the model's source relation. Every
-// call looks up the active model and the user's stored assignment in one query; the cache is
-// reloaded when the active model changed. The user's ratings are read at call time: they are
+// call looks up the active model and the user's stored assignment, and reads the user's ratings:
+// directly through the indexes (serving_reads.cpp) when the caller's rights allow it without row-
+// level security, else by the SQL queries (one lookup query, the kept plan); SPI is connected only
+// when a query is needed. The cache is reloaded when the active model changed. The user's ratings
+// are read at call time: they are
 // excluded from the result, and when they differ from the ones the model was trained on (or the
 // model does not know the user) the user is folded in from them (source 'fold_in'). Cluster ids
 // of the catalog are stable across retraining, not necessarily 1..k: the stored soft assignments
@@ -25,12 +28,14 @@
 #include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
 #include "pg/serving.hpp"
+#include "pg/serving_reads.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -44,7 +49,10 @@ const char kLookupSql[] =
     " FROM movie_recs.models m LEFT JOIN movie_recs.assignments a"
     " ON a.model_id = m.model_id AND a.user_id = $1"
     " WHERE m.active";
-// The same on a 0.1.0 catalog (this library before ALTER EXTENSION ... UPDATE): no fingerprints.
+// The active model alone (materialize_recommendations()).
+const char kActiveSql[] =
+    "SELECT model_id, created_at, k, tableoid FROM movie_recs.models WHERE active";
+// The same as kLookupSql on a 0.1.0 catalog (this library before ALTER EXTENSION ... UPDATE): no fingerprints.
 const char kLookupSql_0_1_0[] =
     "SELECT m.model_id, m.created_at, m.k, a.soft_clusters, a.soft_weights, m.tableoid,"
     " NULL::pg_catalog.int8"
@@ -67,6 +75,12 @@ struct ServingCache {
     core::FoldIn* fold_in;      // owned
     SPIPlanPtr seen_plan;       // kept: (movie, rating) of one user
     char* source;               // "schema.table", in TopMemoryContext
+    // The names the source was trained with, for the direct read (in TopMemoryContext).
+    char* source_schema;
+    char* source_table;
+    char* user_column;
+    char* movie_column;
+    char* rating_column;  // NULL: every row counts as a rating of 1
 };
 ServingCache cache;
 SPIPlanPtr lookup_plan;        // kept
@@ -368,6 +382,16 @@ void invalidate_cache() {
         pfree(cache.cluster_ids);
         cache.cluster_ids = nullptr;
     }
+    for (char** name : {&cache.source_schema, &cache.source_table, &cache.user_column,
+                        &cache.movie_column, &cache.rating_column})
+        if (*name != nullptr) {
+            pfree(*name);
+            *name = nullptr;
+        }
+}
+
+char* kept_name(const char* name) {
+    return name != nullptr ? MemoryContextStrdup(TopMemoryContext, name) : nullptr;
 }
 
 // Loads model_id into the cache (SPI connected).
@@ -421,6 +445,11 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     cache.fold_in = fold;
     cache.source = kept_source;
     cache.cluster_ids = kept_ids;
+    cache.source_schema = kept_name(schema);
+    cache.source_table = kept_name(table);
+    cache.user_column = kept_name(user_column);
+    cache.movie_column = kept_name(movie_column);
+    cache.rating_column = kept_name(rating_column);
     cache.model_id = model_id;
     cache.created_at = created_at;
     cache.catalog_oid = catalog_oid;
@@ -438,13 +467,16 @@ bool read_soft_array(Datum d, Oid elemtype, int* n, void** dst, MemoryContext cx
     return true;
 }
 
-}  // namespace
-
-void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
-                UserPlacement* out) {
-    memset(out, 0, sizeof(*out));
-    out->nearest = -1;
+void connect_spi(bool* connected) {
+    if (*connected) return;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    *connected = true;
+}
+
+// The active model and the user's stored assignment by the SQL query (SPI connected).
+void lookup_by_query(int64 user_id, bool catalog_0_1_0, MemoryContext cxt, ActiveModel* out) {
+    memset(out, 0, sizeof(*out));
+    out->null_fingerprint = true;
     SPIPlanPtr* kept = catalog_0_1_0 ? &lookup_plan_0_1_0 : &lookup_plan;
     if (*kept == nullptr) {
         Oid types[1] = {INT8OID};
@@ -458,46 +490,87 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
     int rc = SPI_execute_plan(*kept, arg, nullptr, true, 0);
     if (rc != SPI_OK_SELECT)
         elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
-    if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("no trained movie_recs model"),
-                        errhint("Run train_movie_clusters() first.")));
+    if (SPI_processed == 0) return;
+    out->found = true;
     SPITupleTable* t = SPI_tuptable;
     bool isnull;
-    const int64 model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
-    const TimestampTz created_at =
-        DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
-    const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
-    const Oid catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 6, &isnull));
-    out->model_id = model_id;
-    out->k = k;
-
-    // The user's stored soft assignment; none for a user the model was not trained on.
-    int width = 0;
-    int32* clusters = nullptr;
-    float* weights = nullptr;
-    bool null_clusters, null_weights, null_fingerprint;
+    out->model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
+    out->created_at = DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
+    out->k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
+    out->catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 6, &isnull));
+    bool null_clusters, null_weights;
     Datum dc = SPI_getbinval(t->vals[0], t->tupdesc, 4, &null_clusters);
     Datum dw = SPI_getbinval(t->vals[0], t->tupdesc, 5, &null_weights);
-    Datum df = SPI_getbinval(t->vals[0], t->tupdesc, 7, &null_fingerprint);
-    // A NULL fingerprint: the model was trained before fingerprints existed (a 0.1.0 catalog, or
-    // a 0.1.0 model kept through the upgrade); the stored assignment is used as 0.1.0 did.
-    const bool known = !null_clusters && !null_weights;
-    const int64 stored_fingerprint = known && !null_fingerprint ? DatumGetInt64(df) : 0;
-    if (known) {
+    Datum df = SPI_getbinval(t->vals[0], t->tupdesc, 7, &out->null_fingerprint);
+    if (!out->null_fingerprint) out->fingerprint = DatumGetInt64(df);
+    out->known = !null_clusters && !null_weights;
+    if (out->known) {
         int nw = 0;
         void* pc = nullptr;
         void* pw = nullptr;
-        if (!read_soft_array(dc, INT4OID, &width, &pc, cxt) ||
-            !read_soft_array(dw, FLOAT4OID, &nw, &pw, cxt) || nw != width)
-            catalog_corrupt(model_id, "malformed soft assignment");
-        clusters = static_cast<int32*>(pc);
-        weights = static_cast<float*>(pw);
+        if (!read_soft_array(dc, INT4OID, &out->width, &pc, cxt) ||
+            !read_soft_array(dw, FLOAT4OID, &nw, &pw, cxt) || nw != out->width)
+            out->malformed = true;
+        out->clusters = static_cast<int32*>(pc);
+        out->weights = static_cast<float*>(pw);
     }
+}
 
-    if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
-        cache.catalog_oid != catalog_oid)
-        load_cache(model_id, created_at, catalog_oid, k);
+// The user's current rows of the source by the kept plan (SPI connected), as read_user_ratings()
+// returns them.
+void ratings_by_query(int64 user_id, MemoryContext cxt, UserRatings* out) {
+    execute_seen_plan(user_id);
+    const int64 nrows = static_cast<int64>(SPI_processed);
+    out->count = 0;
+    out->movies = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrows, 1)));
+    out->ratings = static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(nrows, 1)));
+    for (int64 i = 0; i < nrows; ++i) {
+        bool null_movie, null_rating;
+        Datum m = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &null_movie);
+        if (null_movie) continue;
+        Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &null_rating);
+        out->movies[out->count] = DatumGetInt64(m);
+        out->ratings[out->count++] = null_rating ? get_float8_nan() : DatumGetFloat8(r);
+    }
+}
+
+}  // namespace
+
+void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
+                UserPlacement* out) {
+    memset(out, 0, sizeof(*out));
+    out->nearest = -1;
+    bool spi = false;  // connected only when a query is needed
+
+    ActiveModel found;
+    if (!read_active_model(user_id, catalog_0_1_0, cxt, &found)) {
+        connect_spi(&spi);
+        lookup_by_query(user_id, catalog_0_1_0, cxt, &found);
+    }
+    if (!found.found)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("no trained movie_recs model"),
+                        errhint("Run train_movie_clusters() first.")));
+    const int64 model_id = found.model_id;
+    const int k = found.k;
+    out->model_id = model_id;
+    out->k = k;
+    if (found.malformed) catalog_corrupt(model_id, "malformed soft assignment");
+    // The user's stored soft assignment; none for a user the model was not trained on.
+    // A NULL fingerprint: the model was trained before fingerprints existed (a 0.1.0 catalog, or
+    // a 0.1.0 model kept through the upgrade); the stored assignment is used as 0.1.0 did.
+    const bool known = found.known;
+    const bool null_fingerprint = found.null_fingerprint;
+    const int64 stored_fingerprint = known && !null_fingerprint ? found.fingerprint : 0;
+    const int width = found.width;
+    int32* clusters = found.clusters;
+    float* weights = found.weights;
+
+    if (!cache.valid || cache.model_id != model_id || cache.created_at != found.created_at ||
+        cache.catalog_oid != found.catalog_oid) {
+        connect_spi(&spi);
+        load_cache(model_id, found.created_at, found.catalog_oid, k);
+    }
     out->cluster_ids = cache.cluster_ids;
     // Catalog cluster ids (stable across retraining, not necessarily 1..k) -> core cluster
     // indexes 0..k-1.
@@ -508,42 +581,57 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
     }
 
     // The user's ratings now: every movie is excluded; those with a finite rating place the user.
-    execute_seen_plan(user_id);
-    const int64 nrows = static_cast<int64>(SPI_processed);
-    out->seen = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrows, 1)));
-    int64* rated = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrows, 1)));
-    double* ratings = static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(nrows, 1)));
-    int64 nrated = 0;
-    for (int64 i = 0; i < nrows; ++i) {
-        bool null_movie, null_rating;
-        Datum m = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &null_movie);
-        if (null_movie) continue;
-        out->seen[out->nseen++] = DatumGetInt64(m);
-        Datum r = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &null_rating);
-        if (null_rating || !std::isfinite(DatumGetFloat8(r))) continue;
-        rated[nrated] = DatumGetInt64(m);
-        ratings[nrated++] = DatumGetFloat8(r);
+    UserRatings now;
+    if (!read_user_ratings(cache.source_schema, cache.source_table, cache.user_column,
+                           cache.movie_column, cache.rating_column, user_id, cxt, &now)) {
+        connect_spi(&spi);
+        ratings_by_query(user_id, cxt, &now);
     }
-    SPI_finish();
+    if (spi) SPI_finish();
+
+    StoredAssignment stored;
+    stored.known = known;
+    stored.null_fingerprint = null_fingerprint;
+    stored.fingerprint = stored_fingerprint;
+    stored.width = width;
+    stored.clusters = clusters;
+    stored.weights = weights;
+    place_from_ratings(stored, now.movies, now.ratings, now.count, need_distances, cxt, out);
+}
+
+void place_from_ratings(const StoredAssignment& stored, int64* movies, const double* ratings,
+                        int64 count, bool need_distances, MemoryContext cxt, UserPlacement* out) {
+    out->seen = movies;
+    out->nseen = count;
+    int64* rated = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(count, 1)));
+    double* rated_values =
+        static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(count, 1)));
+    int64 nrated = 0;
+    for (int64 i = 0; i < count; ++i) {
+        if (!std::isfinite(ratings[i])) continue;
+        rated[nrated] = movies[i];
+        rated_values[nrated++] = ratings[i];
+    }
 
     // Known and unchanged: the stored assignment. Otherwise fold in from the current ratings.
     int64* sorted = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrated, 1)));
     memcpy(sorted, rated, sizeof(int64) * nrated);
     const bool unchanged =
-        known && (null_fingerprint ||
-                  (nrated > 0 && fingerprint_of(sorted, nrated) == stored_fingerprint));
+        stored.known &&
+        (stored.null_fingerprint ||
+         (nrated > 0 && fingerprint_of(sorted, nrated) == stored.fingerprint));
     int fold_width = 0;
     int32* fold_clusters = nullptr;
     float* fold_weights = nullptr;
     const bool folded =
         (!unchanged || need_distances) && nrated > 0 &&
-        fold_in_into(*cache.fold_in, rated, ratings, nrated, need_distances, cxt, &fold_width,
-                     &fold_clusters, &fold_weights, &out->distances, &out->nearest);
+        fold_in_into(*cache.fold_in, rated, rated_values, nrated, need_distances, cxt,
+                     &fold_width, &fold_clusters, &fold_weights, &out->distances, &out->nearest);
     if (unchanged) {
         out->source = "cluster";
-        out->width = width;
-        out->clusters = clusters;
-        out->weights = weights;
+        out->width = stored.width;
+        out->clusters = stored.clusters;
+        out->weights = stored.weights;
     } else if (folded) {
         out->source = "fold_in";
         out->width = fold_width;
@@ -552,6 +640,35 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
     } else {
         out->source = "popular";
     }
+}
+
+void load_active_serving(ActiveServing* out) {
+    const int rc = SPI_execute(kActiveSql, true, 0);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "reading the movie_recs catalog failed: %s", SPI_result_code_string(rc));
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("no trained movie_recs model"),
+                        errhint("Run train_movie_clusters() first.")));
+    SPITupleTable* t = SPI_tuptable;
+    bool isnull;
+    const int64 model_id = DatumGetInt64(SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull));
+    const TimestampTz created_at =
+        DatumGetTimestampTz(SPI_getbinval(t->vals[0], t->tupdesc, 2, &isnull));
+    const int k = DatumGetInt32(SPI_getbinval(t->vals[0], t->tupdesc, 3, &isnull));
+    const Oid catalog_oid = DatumGetObjectId(SPI_getbinval(t->vals[0], t->tupdesc, 4, &isnull));
+    SPI_freetuptable(t);
+    if (!cache.valid || cache.model_id != model_id || cache.created_at != created_at ||
+        cache.catalog_oid != catalog_oid)
+        load_cache(model_id, created_at, catalog_oid, k);
+    out->model_id = model_id;
+    out->k = k;
+    out->cluster_ids = cache.cluster_ids;
+    out->source_schema = cache.source_schema;
+    out->source_table = cache.source_table;
+    out->user_column = cache.user_column;
+    out->movie_column = cache.movie_column;
+    out->rating_column = cache.rating_column;
 }
 
 const core::ServingModel& serving_model() { return *cache.model; }

@@ -1,5 +1,6 @@
 // The per-backend serving state of the active model and the placement of one user in it, shared
-// by recommend_movies() (recommend.cpp) and movie_recs.user_cluster() (explain.cpp).
+// by recommend_movies() (recommend.cpp), movie_recs.user_cluster() (explain.cpp) and
+// movie_recs.materialize_recommendations() (materialize.cpp).
 #pragma once
 
 #include "pg/postgres_headers.hpp"
@@ -40,7 +41,38 @@ struct UserPlacement {
 void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
                 UserPlacement* out);
 
-// The cached serving model of the active model; valid after place_user() until the next call.
+// A user's stored assignment in the active model, as place_from_ratings() takes it.
+struct StoredAssignment {
+    bool known;             // the model was trained on the user
+    bool null_fingerprint;  // no fingerprint stored (trained before 0.2.0): used as it is
+    int64 fingerprint;
+    int width;
+    int32* clusters;  // core cluster indexes (0..k-1)
+    float* weights;
+};
+
+// The placement step of place_user() for ratings already read: movies (count, non-NULL ids) and
+// their ratings as float8 (not finite: the movie is excluded but does not place the user).
+// Needs this backend's cache loaded (place_user() or load_active_serving()).
+void place_from_ratings(const StoredAssignment& stored, int64* movies, const double* ratings,
+                        int64 count, bool need_distances, MemoryContext cxt, UserPlacement* out);
+
+// The active model as this backend's cache holds it (loaded when another model became active);
+// raises 55000 without one. SPI must be connected. Names and ids are owned by the cache.
+struct ActiveServing {
+    int64 model_id;
+    int k;
+    const int32* cluster_ids;  // k, ascending (see UserPlacement)
+    const char* source_schema;
+    const char* source_table;
+    const char* user_column;
+    const char* movie_column;
+    const char* rating_column;  // NULL: every row counts as a rating of 1
+};
+void load_active_serving(ActiveServing* out);
+
+// The cached serving model of the active model; valid after place_user() or
+// load_active_serving() until the next call of either.
 const core::ServingModel& serving_model();
 
 }  // namespace movie_recs::pg

@@ -15,6 +15,8 @@
 #include "core/rating_matrix.hpp"
 #include "pg/guard.hpp"
 #include "pg/lifecycle.hpp"
+#include "pg/progress.hpp"
+#include "pg/read_only.hpp"
 #include "pg/settings.hpp"
 #include "pg/train_types.hpp"
 
@@ -105,6 +107,7 @@ void report_progress(const core::Progress& p) noexcept {
         snprintf(msg, sizeof msg, "training phase %s: %lld of %lld", p.phase,
                  static_cast<long long>(p.done), static_cast<long long>(p.total));
     report_noexcept(iteration && progress_setting ? NOTICE : DEBUG1, msg);
+    progress_core(p);
 }
 
 // Only a pending cancel or termination stops training; other interrupts (e.g. a configuration
@@ -127,12 +130,7 @@ void compute_model(const TrainArgs& args, RatingsInput* input, MemoryContext cxt
     hooks.interrupted = cancel_pending;
     hooks.progress = report_progress;
 
-    core::RatingMatrix matrix =
-        core::RatingMatrix::build(input->triples, static_cast<std::size_t>(input->count), hooks);
-    pg_guarded([&] {
-        pfree(input->triples);
-        input->triples = nullptr;
-    });
+    core::RatingMatrix matrix = build_rating_matrix(input, args.threads, hooks);
 
     const std::int64_t needed = core::estimate_training_bytes(
         matrix.ratings(), matrix.users(), matrix.movies(), args.k, args.threads);
@@ -251,11 +249,7 @@ MOVIE_RECS_FUNCTION(train_movie_clusters) {
 
     TrainArgs args;
     parse_args(fcinfo, &args);
-    if (RecoveryInProgress())
-        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-                        errmsg("cannot train a movie_recs model during recovery"),
-                        errhint("Run train_movie_clusters() on the primary server.")));
-    PreventCommandIfReadOnly("train_movie_clusters()");
+    require_writable("train_movie_clusters()");
     // One training at a time per database; fails fast (or waits) before any work is done.
     acquire_training_lock(args.wait);
     args.catalog_0_1_0 = catalog_is_0_1_0();

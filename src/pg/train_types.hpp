@@ -41,8 +41,12 @@ struct RatingsSource {
     char* display;  // schema.relname, for messages
 };
 
+// The ratings read, held by a core::RatingCollector that the training memory context owns
+// (read_ratings.cpp).
+struct CollectedRatings;
+
 struct RatingsInput {
-    core::RatingTriple* triples;  // in the training memory context; NULL once consumed
+    CollectedRatings* ratings;  // in the training memory context; emptied by build_rating_matrix
     int64 count;
     int64 skipped_nulls;
 };
@@ -93,6 +97,8 @@ struct TrainedModel {
 void resolve_ratings_source(const TrainArgs& args, RatingsSource* out);
 void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext cxt,
                   RatingsInput* out);
+// C++ phase: builds the matrix from the ratings read (and frees them). Throws core::Error.
+core::RatingMatrix build_rating_matrix(RatingsInput* input, int threads, const core::Hooks& hooks);
 
 // catalog_write.cpp: writes the model to the catalog, inactive (lifecycle.cpp activates it), or
 // active as 0.1.0 did when args.catalog_0_1_0; returns the new model_id. train_seconds is

@@ -292,6 +292,7 @@ SELECT set_eq(
              ('function movie_recs.drop_model(bigint)'),
              ('function movie_recs.prune_models(integer)'),
              ('function movie_recs.lock_training(boolean)'),
+             ('function movie_recs.require_writable(text)'),
              ('function movie_recs.source_change_counter(regclass)'),
              ('function movie_recs.train_if_stale(interval,double precision,regclass,integer,boolean,boolean)'),
              ('function movie_recs.cluster_summaries(regclass,name,name,integer)'),
@@ -306,7 +307,7 @@ SELECT set_eq(
              ('function evaluate_movie_recommendations(regclass,integer,double precision,name,integer,bigint,double precision,name,name,name,integer,double precision)'),
              ('function movie_recs.suggest_k(regclass,integer[],name,name,name,name,double precision,bigint,integer)'),
              ('function movie_recs.user_cluster(bigint)')$$,
-    'the extension owns exactly its schema, six tables, two identity sequences, five views and twenty-one functions');
+    'the extension owns exactly its schema, six tables, two identity sequences, five views and twenty-two functions');
 SELECT is_empty(
     $$SELECT c.oid::regclass::text FROM pg_class c
        WHERE c.relnamespace = 'movie_recs'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')

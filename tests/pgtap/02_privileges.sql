@@ -103,7 +103,7 @@ SELECT set_eq(
           'movie_recs.switch_model(bigint,text,bigint)', 'movie_recs.activate_model(bigint)',
           'movie_recs.rollback_model()', 'movie_recs.drop_model(bigint)',
           'movie_recs.prune_models(integer)', 'movie_recs.lock_training(boolean)',
-          'movie_recs.source_change_counter(regclass)',
+          'movie_recs.require_writable(text)', 'movie_recs.source_change_counter(regclass)',
           'movie_recs.train_if_stale(interval,double precision,regclass,integer,boolean,boolean)',
           'evaluate_movie_recommendations(regclass,integer,double precision,name,integer,bigint,double precision,name,name,name,integer,double precision)',
           'movie_recs.suggest_k(regclass,integer[],name,name,name,name,double precision,bigint,integer)']) f$$,

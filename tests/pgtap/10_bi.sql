@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(33);
+SELECT plan(36);
 
 CREATE TEMP TABLE demo AS SELECT * FROM movie_recs.load_demo_data(users => 300, movies => 120, seed => 9);
 -- A few duplicate ratings: training merges them into their mean.
@@ -106,6 +106,21 @@ RESET movie_recs.max_threads;
 SELECT set_eq('SELECT user_id, movie_id, score, rank FROM recs_one_thread',
               'SELECT a.user_id, r.movie_id, r.score, r.rank FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
               'the same rows on one thread');
+-- Users whose rated movies changed since training are folded in by both functions alike.
+INSERT INTO ratings (user_id, movie_id, rating, rated_at)
+SELECT v.u, (SELECT min(m.movie_id) FROM movies m
+              WHERE NOT EXISTS (SELECT 1 FROM ratings r WHERE r.user_id = v.u AND r.movie_id = m.movie_id)),
+       5, now()
+  FROM (VALUES (1), (2)) v(u);
+CREATE TABLE public.recs_changed (LIKE public.recs);
+SELECT lives_ok($$SELECT * FROM movie_recs.materialize_recommendations(7, 'recs_changed')$$,
+                'after users 1 and 2 rated another movie');
+SELECT is((SELECT count(DISTINCT a.user_id) FROM movie_recs.user_clusters a,
+                  recommend_movies(a.user_id, 7) r WHERE r.source = 'fold_in'),
+          2::bigint, 'recommend_movies folds in those two users');
+SELECT set_eq('SELECT * FROM recs_changed',
+              'SELECT a.user_id, r.movie_id, r.score, r.rank FROM movie_recs.user_clusters a, recommend_movies(a.user_id, 7) r',
+              'materialize_recommendations places them as recommend_movies does');
 CREATE ROLE movie_recs_t_bi IN ROLE movie_recs_reader;
 GRANT SELECT ON ratings, recs TO movie_recs_t_bi;
 SET LOCAL ROLE movie_recs_t_bi;

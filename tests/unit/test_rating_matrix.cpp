@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include "core/errors.hpp"
 #include "core/rating_matrix.hpp"
@@ -86,10 +88,84 @@ TEST(RatingMatrix, StopsWhenInterrupted) {
 TEST(RatingMatrix, MemoryEstimateGrowsAndSaturates) {
     const auto small = estimate_training_bytes(1000, 100, 50, 5, 1);
     const auto big = estimate_training_bytes(1000000, 10000, 5000, 5, 1);
-    EXPECT_GT(small, 1000 * static_cast<std::int64_t>(sizeof(RatingTriple)));
+    EXPECT_GT(small, 1000 * 20);
     EXPECT_GT(big, small);
     const auto huge = estimate_training_bytes(std::numeric_limits<std::int64_t>::max() / 2,
                                               std::numeric_limits<std::int64_t>::max() / 2,
                                               std::numeric_limits<std::int64_t>::max() / 2, 10000, 64);
     EXPECT_EQ(huge, std::numeric_limits<std::int64_t>::max());
+}
+
+namespace {
+
+void expect_same_matrix(const RatingMatrix& a, const RatingMatrix& b) {
+    EXPECT_EQ(a.user_ids(), b.user_ids());
+    EXPECT_EQ(a.movie_ids(), b.movie_ids());
+    EXPECT_EQ(a.duplicates_merged(), b.duplicates_merged());
+    ASSERT_EQ(a.ratings(), b.ratings());
+    const auto& x = a.rows();
+    const auto& y = b.rows();
+    for (std::int64_t i = 0; i <= x.rows(); ++i) ASSERT_EQ(x.outerIndexPtr()[i], y.outerIndexPtr()[i]);
+    for (std::int64_t e = 0; e < x.nonZeros(); ++e) {
+        ASSERT_EQ(x.innerIndexPtr()[e], y.innerIndexPtr()[e]);
+        ASSERT_EQ(x.valuePtr()[e], y.valuePtr()[e]);  // bit-identical
+    }
+}
+
+}  // namespace
+
+TEST(RatingMatrix, SameMatrixWhateverTheInputOrderBatchesAndThreads) {
+    // Enough rows for several collector chunks, with duplicates spread far apart.
+    auto t = movie_recs::test::random_ratings(3000, 500, 40, 9);
+    for (std::size_t i = 0; i < 20000; ++i) t.push_back(t[(i * 7919) % t.size()]);
+    for (std::size_t i = 0; i < 5000; ++i) {
+        RatingTriple d = t[(i * 104729) % t.size()];
+        d.rating += 0.25;
+        t.push_back(d);
+    }
+    const RatingMatrix reference = matrix_of(t);
+    EXPECT_GT(reference.duplicates_merged(), 20000);
+    std::mt19937_64 rng(3);
+    std::vector<RatingTriple> shuffled = t;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    for (int threads : {1, 2, 3}) {
+        RatingCollector c;
+        for (std::size_t at = 0; at < shuffled.size(); at += 777)
+            c.add(shuffled.data() + at, std::min<std::size_t>(777, shuffled.size() - at));
+        EXPECT_EQ(c.rows(), static_cast<std::int64_t>(t.size()));
+        EXPECT_EQ(c.users(), reference.users());
+        EXPECT_EQ(c.movies(), reference.movies());
+        EXPECT_GT(c.bytes(), static_cast<std::int64_t>(t.size() * 12));
+        expect_same_matrix(reference, c.build(threads));
+        EXPECT_EQ(c.rows(), 0);
+    }
+}
+
+TEST(RatingMatrix, RowsAreSortedByMovie) {
+    const auto m = matrix_of(movie_recs::test::random_ratings(200, 300, 30, 2));
+    const auto& x = m.rows();
+    for (std::int64_t i = 0; i < x.rows(); ++i)
+        for (std::int64_t e = x.outerIndexPtr()[i] + 1; e < x.outerIndexPtr()[i + 1]; ++e)
+            ASSERT_LT(x.innerIndexPtr()[e - 1], x.innerIndexPtr()[e]);
+}
+
+TEST(RatingMatrix, RejectsRatingsBeyondTheRangeOfFloat) {
+    try {
+        matrix_of({{1, 1, 4.0}, {3, 9, 1e300}});
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::InvalidData);
+        EXPECT_NE(e.detail().find("User 3 rated movie 9"), std::string::npos) << e.detail();
+    }
+}
+
+TEST(RatingMatrix, MemoryEstimateCoversThePeakOfBuildingAndTraining) {
+    // Building holds 12 bytes per input row and 8 per matrix entry at once; training holds the
+    // matrix and the user vectors (8 bytes each per entry) and a float and a double copy of the
+    // centroids.
+    const std::int64_t ratings = 1000000, users = 10000, movies = 5000;
+    const auto bytes = estimate_training_bytes(ratings, users, movies, 20, 2);
+    EXPECT_GE(bytes, ratings * 20);
+    EXPECT_GE(bytes, ratings * 16 + movies * 24 * (8 + 4));
+    EXPECT_LT(bytes, ratings * 24 + movies * 24 * 64 + users * 256);
 }
