@@ -44,7 +44,11 @@ stopped_training() {
     local how=$1 delay rss hwm
     delay=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.3f", b - a }')
     echo "$how: 57014 after $delay s; k-means iterations before it: $(grep -c 'k-means iteration' <<<"$SEEN_LINES$REPLY_LINES")"
-    check "$how: the training was in k-means when stopped" grep -q 'k-means iteration' <<<"$SEEN_LINES$REPLY_LINES"
+    # The cancel strikes after a k-means progress line (so mid-k-means by construction); the
+    # timeout strikes wherever the training is at that moment on this machine (reported above).
+    if [[ "$how" == cancel ]]; then
+        check "$how: the training was in k-means when stopped" grep -q 'k-means iteration' <<<"$SEEN_LINES$REPLY_LINES"
+    fi
     check "$how: SQLSTATE 57014" grep -q '^ERROR:  57014' <<<"$REPLY_LINES"
     check "$how: stopped within $MAX_DELAY_SECONDS s (measured $delay s)" \
         awk -v d="$delay" -v m="$MAX_DELAY_SECONDS" 'BEGIN { exit !(d >= 0 && d < m) }'
@@ -111,7 +115,8 @@ for attempt in 1 2 3 4; do
     SEEN_LINES=""
     expect '^end:' || exit 1
     grep -q '^ERROR:  57014' <<<"$REPLY_LINES" && break
-    echo "statement_timeout: the training finished before its timeout (a varying machine)"
+    echo "statement_timeout: no 57014 in this attempt (a varying machine?); the session printed:"
+    sed 's/^/    /' <<<"$REPLY_LINES"
     timeout=$(awk -v t="$timeout" 'BEGIN { printf "%.3f", t / 2 }')
 done
 start=$(sed -n 's/^start://p' <<<"$REPLY_LINES")
