@@ -50,6 +50,24 @@ bool may_read(Oid relid, const AttrNumber* columns, int count, bool columns_suff
     return true;
 }
 
+// The locked relation still is schema.table with these columns of these (base) types. They were
+// looked up before the lock was taken: a change committed while the caller waited for the lock
+// (DROP, RENAME, ALTER COLUMN ... TYPE) is visible only now.
+bool unchanged_since_lookup(Relation rel, Oid nsp, const char* table, const char* const* names,
+                            const AttrNumber* columns, const Oid* types, int count) {
+    if (RelationGetNamespace(rel) != nsp || strcmp(RelationGetRelationName(rel), table) != 0)
+        return false;
+    const TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < count; ++i) {
+        if (columns[i] < 1 || columns[i] > desc->natts) return false;
+        const Form_pg_attribute att = TupleDescAttr(desc, columns[i] - 1);
+        if (att->attisdropped || strcmp(NameStr(att->attname), names[i]) != 0 ||
+            getBaseType(att->atttypid) != types[i])
+            return false;
+    }
+    return true;
+}
+
 int64 integer_value(Datum d, Oid type) {
     switch (type) {
         case INT2OID: return DatumGetInt16(d);
@@ -268,7 +286,15 @@ bool read_user_ratings(const char* schema, const char* table, const char* user_c
         return false;
     if (!may_read(relid, columns, ncolumns, true)) return false;
 
-    Relation heap = table_open(relid, AccessShareLock);
+    // Dropped or changed while we waited for the lock: the query reads (and reports) it.
+    Relation heap = try_table_open(relid, AccessShareLock);
+    if (heap == nullptr) return false;
+    const char* const names[3] = {user_column, movie_column, rating_column};
+    const Oid types[3] = {user_type, movie_type, rating_type};
+    if (!unchanged_since_lookup(heap, nsp, table, names, columns, types, ncolumns)) {
+        table_close(heap, NoLock);
+        return false;
+    }
     ScanKeyData key;
     Relation index = RelationIsPopulated(heap)
                          ? open_equality_index(heap, columns[0], columns[1], user_id, &key)
