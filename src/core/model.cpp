@@ -108,16 +108,51 @@ std::uint64_t splitmix64(std::uint64_t x) {
 
 }  // namespace
 
-SparseRows user_vectors(const RatingMatrix& m, UserVector kind) {
-    SparseRows x = m.rows();
-    for (std::int64_t i = 0; i < x.rows(); ++i) {
-        float* v = x.valuePtr() + x.outerIndexPtr()[i];
-        const auto n = static_cast<std::size_t>(x.outerIndexPtr()[i + 1] - x.outerIndexPtr()[i]);
+SparseRows user_vectors(const RatingMatrix& m, UserVector kind, int threads, const Hooks& hooks) {
+    // Entries the transform makes zero (movies not liked, ratings equal to the mean) are left
+    // out: they add nothing to a dot product or a norm, and rows whose entries then share one
+    // value take the k-means fast paths. Two passes over the rows (count, then fill), each row
+    // on its own, so that the result is allocated once, at its final size.
+    const SparseRows& r = m.rows();
+    const std::int64_t users = r.rows();
+    const auto row_values = [&](std::int64_t u, std::vector<double>& d) {
+        const float* v = r.valuePtr() + r.outerIndexPtr()[u];
+        const auto n = static_cast<std::size_t>(r.outerIndexPtr()[u + 1] - r.outerIndexPtr()[u]);
         // Values are transformed in double and stored as float, like the rest of the matrix.
-        std::vector<double> d(v, v + n);
+        d.assign(v, v + n);
         transform(kind, [&](std::size_t j) -> double& { return d[j]; }, n);
-        for (std::size_t j = 0; j < n; ++j) v[j] = static_cast<float>(d[j]);
-    }
+        for (auto& x : d) x = static_cast<double>(static_cast<float>(x));
+    };
+    SparseRows x(users, r.cols());
+    std::int32_t* outer = x.outerIndexPtr();
+    parallel_rows(users, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<double> d;
+        for (std::int64_t u = begin; u < end; ++u) {
+            row_values(u, d);
+            std::int32_t nz = 0;
+            for (double v : d) nz += v != 0 ? 1 : 0;
+            outer[u + 1] = nz;
+        }
+    });
+    outer[0] = 0;
+    for (std::int64_t u = 0; u < users; ++u) outer[u + 1] += outer[u];
+    x.resizeNonZeros(outer[users]);
+    std::int32_t* inner = x.innerIndexPtr();
+    float* values = x.valuePtr();
+    parallel_rows(users, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<double> d;
+        for (std::int64_t u = begin; u < end; ++u) {
+            row_values(u, d);
+            const std::int32_t* cols = r.innerIndexPtr() + r.outerIndexPtr()[u];
+            std::int64_t at = outer[u];
+            for (std::size_t j = 0; j < d.size(); ++j)
+                if (d[j] != 0) {
+                    inner[at] = cols[j];
+                    values[at] = static_cast<float>(d[j]);
+                    ++at;
+                }
+        }
+    });
     return x;
 }
 
@@ -168,7 +203,7 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
     model.ratings = m.ratings();
     model.duplicates_merged = m.duplicates_merged();
 
-    const SparseRows x = user_vectors(m, params.vectors);
+    const SparseRows x = user_vectors(m, params.vectors, params.kmeans.threads, hooks);
     model.km = kmeans(x, params.kmeans, hooks);
     const KMeansResult& km = model.km;
     const int k = km.k;
@@ -202,30 +237,57 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
     });
 
     // Popularity and per-cluster counts of the members with the signal for each movie (liked:
-    // rated at least their mean rating), summed in row order. Fingerprints of the rated sets.
-    std::vector<double> popularity(M, 0);
-    std::vector<double> counts(static_cast<std::size_t>(k) * M, 0);
+    // rated at least their mean rating), and fingerprints of the rated sets. Each worker counts
+    // a fixed share of the users in its own integer counts, added up afterwards: exact, so the
+    // result does not depend on the thread count.
     model.fingerprint.resize(static_cast<std::size_t>(users));
     const SparseRows& r = m.rows();
-    std::vector<std::int64_t> rated;
-    for (std::int64_t u = 0; u < users; ++u) {
-        const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
-        double mean = 0, n = 0;
-        for (SparseRows::InnerIterator it(r, u); it; ++it) {
-            mean += static_cast<double>(it.value());
-            n += 1;
-        }
-        mean /= std::max(n, 1.0);
-        rated.clear();
-        for (SparseRows::InnerIterator it(r, u); it; ++it) {
-            const auto j = static_cast<std::size_t>(it.index());
-            rated.push_back(model.movie_ids[j]);
-            if (params.signal == ScoreSignal::Liked && static_cast<double>(it.value()) < mean)
-                continue;
-            popularity[j] += 1;
-            counts[c * M + j] += 1;
-        }
-        model.fingerprint[static_cast<std::size_t>(u)] = ratings_fingerprint(rated.data(), rated.size());
+    const int workers = static_cast<int>(
+        std::max<std::int64_t>(1, std::min<std::int64_t>(params.kmeans.threads, users)));
+    std::vector<std::vector<std::int32_t>> liked_by(static_cast<std::size_t>(workers));
+    std::vector<std::vector<std::int32_t>> counted(static_cast<std::size_t>(workers));
+    parallel_rows(
+        workers, workers, hooks,
+        [&](std::int64_t w_begin, std::int64_t w_end) {
+            for (std::int64_t w = w_begin; w < w_end; ++w) {
+                auto& pop = liked_by[static_cast<std::size_t>(w)];
+                auto& cnt = counted[static_cast<std::size_t>(w)];
+                pop.assign(M, 0);
+                cnt.assign(static_cast<std::size_t>(k) * M, 0);
+                std::vector<std::int64_t> rated;
+                for (std::int64_t u = users * w / workers; u < users * (w + 1) / workers; ++u) {
+                    const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
+                    double mean = 0, n = 0;
+                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
+                        mean += static_cast<double>(it.value());
+                        n += 1;
+                    }
+                    mean /= std::max(n, 1.0);
+                    rated.clear();
+                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
+                        const auto j = static_cast<std::size_t>(it.index());
+                        rated.push_back(model.movie_ids[j]);
+                        if (params.signal == ScoreSignal::Liked &&
+                            static_cast<double>(it.value()) < mean)
+                            continue;
+                        pop[j] += 1;
+                        cnt[c * M + j] += 1;
+                    }
+                    model.fingerprint[static_cast<std::size_t>(u)] =
+                        ratings_fingerprint(rated.data(), rated.size());
+                }
+            }
+        },
+        1);
+    std::vector<double> popularity(M, 0);
+    std::vector<double> counts(static_cast<std::size_t>(k) * M, 0);
+    for (int w = 0; w < workers; ++w) {
+        auto& pop = liked_by[static_cast<std::size_t>(w)];
+        auto& cnt = counted[static_cast<std::size_t>(w)];
+        for (std::size_t j = 0; j < M; ++j) popularity[j] += static_cast<double>(pop[j]);
+        for (std::size_t e = 0; e < cnt.size(); ++e) counts[e] += static_cast<double>(cnt[e]);
+        std::vector<std::int32_t>().swap(pop);
+        std::vector<std::int32_t>().swap(cnt);
     }
     for (auto& p : popularity) p /= static_cast<double>(users);
 

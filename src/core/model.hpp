@@ -77,8 +77,10 @@ struct Model {
 // Validates params, builds user vectors from m, clusters them and scores movies per cluster.
 Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks& hooks = {});
 
-// The rows k-means clusters: one per user of m, as `kind` says.
-SparseRows user_vectors(const RatingMatrix& m, UserVector kind);
+// The rows k-means clusters: one per user of m, as `kind` says, without zero entries. Rows are
+// transformed on `threads` threads; the result does not depend on it.
+SparseRows user_vectors(const RatingMatrix& m, UserVector kind, int threads = 1,
+                        const Hooks& hooks = {});
 
 // One user's vector from their ratings (movie column indexes and ratings, any order, no
 // duplicates), as user_vectors() builds it; entries come back sorted by column.

@@ -228,8 +228,8 @@ std::int64_t estimate_training_bytes(std::int64_t ratings, std::int64_t users,
     // Per movie: ids, column order, popularity and scratch.
     train = sat_add(train, sat_mul(movies, 68));
     // Per centroid coordinate: double centroids, integer sums, two float copies, the model's
-    // counts and the catalog copy of the non-zeros.
-    train = sat_add(train, sat_mul(sat_mul(movies, kp), 8 + 8 + 4 + 4 + 8 + 12));
+    // counts (and each thread's integer counts) and the catalog copy of the non-zeros.
+    train = sat_add(train, sat_mul(sat_mul(movies, kp), 8 + 8 + 4 + 4 + 8 + 12 + 4 * t));
     // The model's lists (up to 1000 movies per cluster, and their catalog copies).
     train = sat_add(train, sat_mul(sat_mul(kk, std::min<std::int64_t>(movies, 1000)), 32));
     train = sat_add(train, sat_mul(t, sat_mul(kp, 64)));

@@ -2,11 +2,13 @@
 // rights and in the caller's transaction: an error or a cancel rolls everything back and the
 // previously active model stays active. The model is written inactive and lifecycle.cpp
 // activates it (into a 0.1.0 catalog it is written active, as 0.1.0 did). Per-user and per-movie
-// rows go in batches through INSERT ... SELECT FROM unnest(arrays). Plain PostgreSQL code: no
-// C++ object is alive here.
+// rows go straight to the tables with their indexes (bulk_insert.hpp) where that is equivalent to
+// an INSERT, else in batches through INSERT ... SELECT FROM unnest(arrays). Plain PostgreSQL
+// code: no C++ object is alive here.
 #include <cstddef>
 
 #include "core/rating_matrix.hpp"
+#include "pg/bulk_insert.hpp"
 #include "pg/guard.hpp"
 #include "pg/train_types.hpp"
 
@@ -183,7 +185,36 @@ void insert_centroids(int64 model_id, const TrainedModel& m, bool catalog_0_1_0)
     SPI_freeplan(plan);
 }
 
+// The per-user rows through bulk_insert.hpp; false when it declines.
+bool bulk_assignments(int64 model_id, const TrainedModel& m) {
+    static const char* const kColumns[] = {"model_id",      "user_id",      "cluster_id",
+                                           "distance",      "soft_clusters", "soft_weights",
+                                           "fingerprint"};
+    BulkInsert b;
+    if (!bulk_insert_begin(&b, "assignments", kColumns, 7)) return false;
+    const int width = m.soft_width;
+    Datum* scratch = static_cast<Datum*>(palloc(sizeof(Datum) * Max(width, 1)));
+    for (int64 u = 0; u < m.users; ++u) {
+        if (u % kSpiBatchRows == 0) CHECK_FOR_INTERRUPTS();
+        Datum* v = bulk_insert_values(&b);
+        MemoryContext old = MemoryContextSwitchTo(bulk_insert_memory(&b));
+        v[0] = Int64GetDatum(model_id);
+        v[1] = Int64GetDatum(m.user_ids[u]);
+        v[2] = Int32GetDatum(m.cluster_ids[u]);
+        v[3] = Float8GetDatum(m.distances[u]);
+        v[4] = int4_array(m.soft_cluster_ids + u * width, width, scratch);
+        v[5] = float4_array(m.soft_weights + u * width, width, scratch);
+        v[6] = Int64GetDatum(m.fingerprints[u]);
+        MemoryContextSwitchTo(old);
+        bulk_insert_next(&b, v);
+    }
+    pfree(scratch);
+    bulk_insert_end(&b);
+    return true;
+}
+
 void insert_assignments(int64 model_id, const TrainedModel& m, bool catalog_0_1_0) {
+    if (!catalog_0_1_0 && bulk_assignments(model_id, m)) return;
     Oid types[8] = {INT8OID, INT8ARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID, INT4ARRAYOID,
                     FLOAT4ARRAYOID, INT4OID, INT8ARRAYOID};
     SPIPlanPtr plan = catalog_0_1_0 ? prepare(kInsertAssignments_0_1_0, 7, types)
@@ -212,7 +243,29 @@ void insert_assignments(int64 model_id, const TrainedModel& m, bool catalog_0_1_
     SPI_freeplan(plan);
 }
 
+// The cluster lists through bulk_insert.hpp; false when it declines.
+bool bulk_cluster_movies(int64 model_id, const TrainedModel& m) {
+    static const char* const kColumns[] = {"model_id", "cluster_id", "rank", "movie_id", "score"};
+    BulkInsert b;
+    if (!bulk_insert_begin(&b, "cluster_movies", kColumns, 5)) return false;
+    for (int c = 0; c < m.k; ++c) {
+        CHECK_FOR_INTERRUPTS();
+        for (int64 row = m.list_offsets[c]; row < m.list_offsets[c + 1]; ++row) {
+            Datum* v = bulk_insert_values(&b);
+            v[0] = Int64GetDatum(model_id);
+            v[1] = Int32GetDatum(m.cluster_labels[c]);
+            v[2] = Int32GetDatum(static_cast<int32>(row - m.list_offsets[c] + 1));
+            v[3] = Int64GetDatum(m.list_movie_ids[row]);
+            v[4] = Float8GetDatum(m.list_scores[row]);
+            bulk_insert_next(&b, v);
+        }
+    }
+    bulk_insert_end(&b);
+    return true;
+}
+
 void insert_cluster_movies(int64 model_id, const TrainedModel& m) {
+    if (bulk_cluster_movies(model_id, m)) return;
     Oid types[5] = {INT8OID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, FLOAT8ARRAYOID};
     SPIPlanPtr plan = prepare(kInsertClusterMovies, 5, types);
     Datum* scratch = static_cast<Datum*>(palloc(sizeof(Datum) * kSpiBatchRows));

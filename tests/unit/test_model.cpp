@@ -82,12 +82,35 @@ TEST(Model, IdenticalWhateverTheThreadCount) {
     EXPECT_EQ(one.km.centroids, four.km.centroids);
     EXPECT_EQ(one.soft_cluster, four.soft_cluster);
     EXPECT_EQ(one.soft_weight, four.soft_weight);
+    EXPECT_EQ(one.fingerprint, four.fingerprint);
+    ASSERT_EQ(one.popular.size(), four.popular.size());
+    for (std::size_t i = 0; i < one.popular.size(); ++i) {
+        EXPECT_EQ(one.popular[i].movie_id, four.popular[i].movie_id);
+        EXPECT_EQ(one.popular[i].score, four.popular[i].score);
+    }
     ASSERT_EQ(one.cluster_lists.size(), four.cluster_lists.size());
     for (std::size_t c = 0; c < one.cluster_lists.size(); ++c)
         for (std::size_t i = 0; i < one.cluster_lists[c].size(); ++i) {
             EXPECT_EQ(one.cluster_lists[c][i].movie_id, four.cluster_lists[c][i].movie_id);
             EXPECT_EQ(one.cluster_lists[c][i].score, four.cluster_lists[c][i].score);
         }
+}
+
+TEST(Model, UserVectorsWhateverTheThreadCount) {
+    const auto m = matrix_of(random_ratings(5000, 300, 12, 4));
+    for (UserVector v :
+         {UserVector::Liked, UserVector::Presence, UserVector::Centered, UserVector::Raw}) {
+        const SparseRows one = user_vectors(m, v, 1);
+        const SparseRows three = user_vectors(m, v, 3);
+        ASSERT_EQ(one.nonZeros(), three.nonZeros()) << to_string(v);
+        EXPECT_TRUE(std::equal(one.outerIndexPtr(), one.outerIndexPtr() + one.rows() + 1,
+                               three.outerIndexPtr()));
+        EXPECT_TRUE(std::equal(one.innerIndexPtr(), one.innerIndexPtr() + one.nonZeros(),
+                               three.innerIndexPtr()));
+        EXPECT_TRUE(std::equal(one.valuePtr(), one.valuePtr() + one.nonZeros(), three.valuePtr()));
+    }
+    // Liked vectors leave out the movies rated below the user's mean: fewer entries.
+    EXPECT_LT(user_vectors(m, UserVector::Liked).nonZeros(), m.ratings());
 }
 
 TEST(Model, UserVectorsChangeTheGeometryNotTheData) {
@@ -188,11 +211,18 @@ TEST(Model, OneUsersVectorMatchesTheTrainingRows) {
                 e.push_back({it.index(), static_cast<double>(it.value())});
             std::reverse(e.begin(), e.end());  // any order
             user_vector(v, &e);
+            // The training rows hold the non-zero entries of the user's vector, and only them.
+            std::vector<std::pair<std::int64_t, double>> nonzero;
+            for (const auto& entry : e)
+                if (entry.second != 0) nonzero.push_back(entry);
             std::size_t i = 0;
             for (SparseRows::InnerIterator it(x, u); it; ++it, ++i) {
-                ASSERT_EQ(e[i].first, it.index());
-                EXPECT_EQ(static_cast<float>(e[i].second), it.value()) << to_string(v);
+                ASSERT_LT(i, nonzero.size());
+                ASSERT_EQ(nonzero[i].first, it.index());
+                EXPECT_NE(it.value(), 0.0f);
+                EXPECT_EQ(static_cast<float>(nonzero[i].second), it.value()) << to_string(v);
             }
+            EXPECT_EQ(i, nonzero.size()) << to_string(v);
         }
     }
 }
