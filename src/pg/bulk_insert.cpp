@@ -57,8 +57,13 @@ void flush(BulkInsert* b) {
     if (b->used == 0) return;
     table_multi_insert(b->rel, b->slots, b->used, b->cid, 0, b->bistate);
     for (int i = 0; i < b->used; ++i) {
+#if PG_VERSION_NUM >= 160000  // 16 added onlySummarizing (false: every index, as COPY)
+        List* recheck = ExecInsertIndexTuples(b->rri, b->slots[i], b->estate, false, false,
+                                              nullptr, NIL, false);
+#else
         List* recheck = ExecInsertIndexTuples(b->rri, b->slots[i], b->estate, false, false,
                                               nullptr, NIL);
+#endif
         list_free(recheck);
         ExecClearTuple(b->slots[i]);
     }
