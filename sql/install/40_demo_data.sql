@@ -42,6 +42,11 @@ BEGIN
         RAISE EXCEPTION 'target_schema must not be null' USING ERRCODE = 'null_value_not_allowed',
             HINT = 'current_schema() is null when no schema of the search_path exists; pass target_schema => ''public''.';
     END IF;
+    IF p_schema = 'movie_recs' THEN
+        RAISE EXCEPTION 'target_schema must not be movie_recs' USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'Schema movie_recs holds the extension''s catalog.',
+            HINT = 'Load the demo data into another schema, e.g. target_schema => ''public''.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = p_schema) THEN
         RAISE EXCEPTION 'schema "%" does not exist', p_schema USING ERRCODE = 'invalid_schema_name';
     END IF;

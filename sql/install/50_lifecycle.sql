@@ -360,6 +360,11 @@ BEGIN
         RAISE EXCEPTION '% must not be null', CASE WHEN activate IS NULL THEN 'activate' ELSE 'wait' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- A NULL criterion is not used (README); a negative age cannot be meant.
+    IF max_age < '0 seconds' THEN
+        RAISE EXCEPTION 'max_age must not be negative' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass max_age => ''0 seconds'' to retrain whatever the age, or NULL not to judge by age.';
+    END IF;
     IF NOT (min_changed_fraction >= 0 AND min_changed_fraction < 'Infinity') THEN
         RAISE EXCEPTION 'min_changed_fraction must be a finite number greater than or equal to 0'
             USING ERRCODE = 'invalid_parameter_value';

@@ -59,8 +59,14 @@ RETURNS TABLE (model_id bigint, cluster_id integer, size bigint, user_share doub
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
+DECLARE
+    v_base oid;
+    v_type oid;
 BEGIN
-    IF top_n IS NULL OR top_n < 0 OR top_n > 1000 THEN
+    IF top_n IS NULL THEN
+        RAISE EXCEPTION 'top_n must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF top_n < 0 OR top_n > 1000 THEN
         RAISE EXCEPTION 'top_n must be between 0 and 1000' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF movies IS NOT NULL THEN
@@ -70,6 +76,16 @@ BEGIN
         END IF;
         PERFORM movie_recs.check_column(movies, movie_column);
         PERFORM movie_recs.check_column(movies, title_column);
+        -- The ids are compared with cluster_movies.movie_id (bigint): integer types only, as in training.
+        SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, a.atttypid
+          INTO v_base, v_type
+          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+         WHERE a.attrelid = movies AND a.attname = movie_column;
+        IF v_base NOT IN ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype, 'pg_catalog.int8'::regtype) THEN
+            RAISE EXCEPTION 'movie column "%" must be an integer type, not %', movie_column, format_type(v_type, NULL)
+                USING ERRCODE = 'datatype_mismatch',
+                      DETAIL = 'Accepted types: smallint, integer, bigint.';
+        END IF;
     END IF;
     RETURN QUERY EXECUTE format(
         $q$SELECT s.model_id, s.cluster_id, s.size, s.user_share, s.ratings, s.mean_rating,
@@ -93,17 +109,25 @@ $body$;
 COMMENT ON FUNCTION movie_recs.cluster_summaries(regclass, name, name, integer) IS
     'movie_recs.cluster_summary with the top_n movies of each cluster, and their titles when a movies table is given';
 
--- Raises 42703 when a relation has no such column (a clear error before dynamic SQL runs).
+-- Raises 42703 when a relation has no such column (a clear error before dynamic SQL runs), 42P01
+-- when the relation does not exist, 22004 for a NULL argument.
 CREATE FUNCTION movie_recs.check_column(relation regclass, column_name name)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+    IF relation IS NULL OR column_name IS NULL THEN
+        RAISE EXCEPTION '% must not be null', CASE WHEN relation IS NULL THEN 'relation' ELSE 'column_name' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', relation::oid USING ERRCODE = 'undefined_table';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a
                     WHERE a.attrelid = relation AND a.attname = column_name
                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        RAISE EXCEPTION 'column "%" does not exist in relation %', column_name, relation
+        RAISE EXCEPTION 'column "%" does not exist in relation "%"', column_name, relation::text
             USING ERRCODE = 'undefined_column';
     END IF;
 END

@@ -372,35 +372,35 @@ void validate(const DemoParams& p) {
     if (p.users < 1 || p.users > kMaxDemoUsers) {
         throw Error(ErrorKind::InvalidParameter,
                     "users must be between 1 and " + std::to_string(kMaxDemoUsers),
-                    "users is " + std::to_string(p.users));
+                    "Got users = " + std::to_string(p.users) + ".");
     }
     if (p.movies < 2 || p.movies > kMaxDemoMovies) {
         throw Error(ErrorKind::InvalidParameter,
                     "movies must be between 2 and " + std::to_string(kMaxDemoMovies),
-                    "movies is " + std::to_string(p.movies));
+                    "Got movies = " + std::to_string(p.movies) + ".");
     }
     if (p.taste_groups < 1 || p.taste_groups > 64) {
         throw Error(ErrorKind::InvalidParameter, "taste_groups must be between 1 and 64",
-                    "taste_groups is " + std::to_string(p.taste_groups));
+                    "Got taste_groups = " + std::to_string(p.taste_groups) + ".");
     }
     if (p.taste_groups > p.movies) {
         throw Error(ErrorKind::InvalidParameter, "taste_groups must not exceed movies",
-                    "taste_groups is " + std::to_string(p.taste_groups) + ", movies is " +
-                        std::to_string(p.movies));
+                    "Got taste_groups = " + std::to_string(p.taste_groups) +
+                        " and movies = " + std::to_string(p.movies) + ".");
     }
     if (!(p.mean_ratings_per_user >= 1 && p.mean_ratings_per_user <= kMaxMeanRatings)) {
         throw Error(ErrorKind::InvalidParameter,
                     "mean_ratings_per_user must be between 1 and 10000",
-                    "mean_ratings_per_user is " + std::to_string(p.mean_ratings_per_user));
+                    "Got mean_ratings_per_user = " + std::to_string(p.mean_ratings_per_user) + ".");
     }
 }
 
 int demo_user_group(const DemoParams& p, std::int64_t user_id) {
     validate(p);
     if (user_id < 1 || user_id > p.users) {
-        throw Error(
-            ErrorKind::InvalidParameter, "user_id must be between 1 and users",
-            "user_id is " + std::to_string(user_id) + ", users is " + std::to_string(p.users));
+        throw Error(ErrorKind::InvalidParameter, "user_id must be between 1 and users",
+                    "Got user_id = " + std::to_string(user_id) +
+                        " and users = " + std::to_string(p.users) + ".");
     }
     return user_group_of(p, user_id);
 }

@@ -88,7 +88,7 @@ void RatingCollector::add(const RatingTriple* rows, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         const RatingTriple& t = rows[i];
         const double r = t.rating;
-        if (!std::isfinite(r) || std::fabs(r) > static_cast<double>(std::numeric_limits<float>::max())) {
+        if (!rating_in_range(r)) {
             const std::string what = std::isnan(r)        ? "NaN."
                                      : std::isinf(r)      ? "an infinite value."
                                                           : std::to_string(r) + ", beyond the range of real.";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/SparseCore>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -11,6 +12,16 @@
 #include "id_map.hpp"
 
 namespace movie_recs::core {
+
+// Largest magnitude of an accepted rating: the matrix holds ratings as float (real), so a larger
+// one would become infinite and the model would hold NaN. The adapters and the builder refuse
+// such ratings, as NaN and infinities.
+constexpr double kMaxRatingMagnitude = static_cast<double>(std::numeric_limits<float>::max());
+
+// True for a rating the model can use: finite and within the range of float.
+inline bool rating_in_range(double rating) {
+    return std::fabs(rating) <= kMaxRatingMagnitude;
+}
 
 // One input row, as the adapter and the tools hand them over.
 struct RatingTriple {

@@ -124,17 +124,7 @@ void read_timed_ratings(const TrainArgs& args, const char* time_column, MemoryCo
                 continue;
             }
             const double r = DatumGetFloat8(rating);
-            if (!std::isfinite(r))
-                ereport(ERROR,
-                        (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                         errmsg("relation \"%s\" has a rating that is not a finite number",
-                                src.display),
-                         errdetail("User %lld rated movie %lld with %s.",
-                                   static_cast<long long>(DatumGetInt64(user)),
-                                   static_cast<long long>(DatumGetInt64(movie)),
-                                   std::isnan(r) ? "NaN" : (r > 0 ? "Infinity" : "-Infinity")),
-                         errhint("Fix or delete such rows, or evaluate on a view that filters "
-                                 "them out.")));
+            check_rating(src, DatumGetInt64(user), DatumGetInt64(movie), r, "evaluate");
             int64 t = 0;
             switch (kind) {
                 case TimeKind::None:

@@ -2,6 +2,9 @@
 // PostgreSQL safely. See guard.hpp for the rules.
 #include <cstring>
 #include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <new>
 #include <string>
 
@@ -128,7 +131,16 @@ Datum call_guarded(FunctionBody body, FunctionCallInfo fcinfo) {
     } catch (...) {
         capture_current_exception(&caught);
     }
+    // The body's C++ objects are gone: a training stopped by an error or a cancel gives their
+    // memory back to the system now, not at the next training.
+    release_free_memory();
     raise_caught(caught);
+}
+
+void release_free_memory() noexcept {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }
 
 ErrorData* run_pg_try(void (*fn)(void*), void* arg) {

@@ -67,6 +67,11 @@ void pg_guarded(F&& f) {
     if (cpp_error) std::rethrow_exception(cpp_error);
 }
 
+// Gives the memory freed by C++ code (a training's matrix, centroids, worker arenas) back to the
+// system, so that the backend's resident size returns to its level before the training. glibc
+// keeps freed memory for reuse otherwise.
+void release_free_memory() noexcept;
+
 // Allocation in a PostgreSQL memory context that never raises a PostgreSQL error.
 void* alloc_or_throw(MemoryContext cxt, std::size_t bytes);
 

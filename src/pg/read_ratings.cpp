@@ -151,7 +151,7 @@ AddResult collector_add(core::RatingCollector* c, const core::RatingTriple* rows
 
 // Why the receiver stopped the scan early. The error is raised once the query has finished, so
 // that it reads like the other errors of train_movie_clusters() (no query context).
-enum class Stop { None, NotFinite, BeyondReal, OutOfMemory, TooMany, OverLimit };
+enum class Stop { None, BadRating, OutOfMemory, TooMany, OverLimit };
 
 struct RatingsReceiver {
     DestReceiver pub;  // first: the executor sees a DestReceiver
@@ -161,7 +161,7 @@ struct RatingsReceiver {
     int batch_rows;
     int64 next_progress;
     Stop stop;
-    core::RatingTriple bad;  // Stop::NotFinite, Stop::BeyondReal
+    core::RatingTriple bad;  // Stop::BadRating
     int64 need;              // Stop::OverLimit
 };
 
@@ -205,8 +205,8 @@ bool receive_rating(TupleTableSlot* slot, DestReceiver* self) {
     t.user_id = DatumGetInt64(v[0]);
     t.movie_id = DatumGetInt64(v[1]);
     t.rating = natts > 2 ? DatumGetFloat8(v[2]) : 1.0;
-    if (!std::isfinite(t.rating) || std::fabs(t.rating) > FLT_MAX) {
-        r->stop = std::isfinite(t.rating) ? Stop::BeyondReal : Stop::NotFinite;
+    if (!core::rating_in_range(t.rating)) {
+        r->stop = Stop::BadRating;
         r->bad = t;
         return false;  // stops the executor
     }
@@ -220,23 +220,8 @@ void raise_stop(const RatingsReceiver* r, const RatingsSource& src) {
     switch (r->stop) {
         case Stop::None:
             return;
-        case Stop::NotFinite:
-            ereport(ERROR,
-                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                     errmsg("relation \"%s\" has a rating that is not a finite number", src.display),
-                     errdetail("User %lld rated movie %lld with %s.", static_cast<long long>(t.user_id),
-                               static_cast<long long>(t.movie_id),
-                               std::isnan(t.rating) ? "NaN" : (t.rating > 0 ? "Infinity" : "-Infinity")),
-                     errhint("Fix or delete such rows, or train on a view that filters them out.")));
-            break;
-        case Stop::BeyondReal:
-            ereport(ERROR,
-                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                     errmsg("relation \"%s\" has a rating out of the range of type real", src.display),
-                     errdetail("User %lld rated movie %lld with %g.", static_cast<long long>(t.user_id),
-                               static_cast<long long>(t.movie_id), t.rating),
-                     errhint("Ratings are kept as real; scale them, or train on a view that filters "
-                             "such rows out.")));
+        case Stop::BadRating:
+            check_rating(src, t.user_id, t.movie_id, t.rating, "train");
             break;
         case Stop::OutOfMemory:
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
@@ -287,6 +272,28 @@ void format_memory(int64 bytes, bool round_up, char* buf, std::size_t len) {
     snprintf(buf, len, "%lld%s", static_cast<long long>(whole), unit == 1024 ? "kB" : "MB");
 }
 
+void check_rating(const RatingsSource& src, int64 user, int64 movie, double rating,
+                  const char* verb) {
+    if (core::rating_in_range(rating))
+        return;
+    if (!std::isfinite(rating))
+        ereport(ERROR,
+                (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                 errmsg("relation \"%s\" has a rating that is not a finite number", src.display),
+                 errdetail("User %lld rated movie %lld with %s.", static_cast<long long>(user),
+                           static_cast<long long>(movie),
+                           std::isnan(rating) ? "NaN" : (rating > 0 ? "Infinity" : "-Infinity")),
+                 errhint("Fix or delete such rows, or %s on a view that filters them out.", verb)));
+    ereport(ERROR,
+            (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+             errmsg("relation \"%s\" has a rating out of the range of type real", src.display),
+             errdetail("User %lld rated movie %lld with %g.", static_cast<long long>(user),
+                       static_cast<long long>(movie), rating),
+             errhint("Ratings are kept as real; scale them, or %s on a view that filters such "
+                     "rows out.",
+                     verb)));
+}
+
 void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
     HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(args.relid));
     if (!HeapTupleIsValid(tuple))
@@ -313,6 +320,12 @@ void resolve_ratings_source(const TrainArgs& args, RatingsSource* out) {
                                   "source relation, which other sessions cannot see."),
                         errhint("Copy the ratings into a regular table first.")));
 
+    if (args.rating_column != nullptr && (strcmp(args.rating_column, args.user_column) == 0 ||
+                                          strcmp(args.rating_column, args.movie_column) == 0))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("rating_column must differ from user_column and movie_column"),
+                        errhint("For implicit feedback (every row a rating of 1), pass "
+                                "rating_column => NULL.")));
     AttrNumber user_attnum = check_column(args.relid, *out, args.user_column, ColumnRole::User);
     check_column(args.relid, *out, args.movie_column, ColumnRole::Movie);
     if (args.rating_column != nullptr)

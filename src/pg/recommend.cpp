@@ -24,6 +24,7 @@
 #include "core/errors.hpp"
 #include "core/fold_in.hpp"
 #include "core/model.hpp"
+#include "core/rating_matrix.hpp"
 #include "core/recommend.hpp"
 #include "pg/cluster_index.hpp"
 #include "pg/guard.hpp"
@@ -195,10 +196,16 @@ int recommend_into(const core::ServingModel& model, const int32* clusters, const
 
 // ---- PostgreSQL phase --------------------------------------------------------------------
 
+// Errors reading a user's ratings that mean the source relation is no longer what the model was
+// trained on: gone, renamed, replaced by another kind of object, a column dropped or renamed, or
+// a column's type changed to one whose values no longer convert (e.g. text holding 'r4').
 bool source_changed(int sqlstate) {
     return sqlstate == ERRCODE_UNDEFINED_TABLE || sqlstate == ERRCODE_UNDEFINED_COLUMN ||
            sqlstate == ERRCODE_INVALID_SCHEMA_NAME || sqlstate == ERRCODE_UNDEFINED_FUNCTION ||
-           sqlstate == ERRCODE_DATATYPE_MISMATCH || sqlstate == ERRCODE_CANNOT_COERCE;
+           sqlstate == ERRCODE_DATATYPE_MISMATCH || sqlstate == ERRCODE_CANNOT_COERCE ||
+           sqlstate == ERRCODE_WRONG_OBJECT_TYPE ||
+           sqlstate == ERRCODE_INVALID_TEXT_REPRESENTATION ||
+           sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
 }
 
 // Inside PG_CATCH: when the error says the source relation is gone or different, re-raise it
@@ -584,7 +591,8 @@ void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryCo
             catalog_corrupt(model_id, "soft assignment names a cluster without a centroid");
     }
 
-    // The user's ratings now: every movie is excluded; those with a finite rating place the user.
+    // The user's ratings now: every movie is excluded; those with a rating training accepts
+    // (finite, within the range of real: core::rating_in_range) place the user.
     UserRatings now;
     if (!read_user_ratings(cache.source_schema, cache.source_table, cache.user_column,
                            cache.movie_column, cache.rating_column, user_id, cxt, &now)) {
@@ -612,7 +620,7 @@ void place_from_ratings(const StoredAssignment& stored, int64* movies, const dou
         static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * Max(count, 1)));
     int64 nrated = 0;
     for (int64 i = 0; i < count; ++i) {
-        if (!std::isfinite(ratings[i])) continue;
+        if (!core::rating_in_range(ratings[i])) continue;
         rated[nrated] = movies[i];
         rated_values[nrated++] = ratings[i];
     }

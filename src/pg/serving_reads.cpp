@@ -52,6 +52,24 @@ bool may_read(Oid relid, const AttrNumber* columns, int count, bool columns_suff
     return true;
 }
 
+// The locked relation still is schema.table with these columns of these (base) types. They were
+// looked up before the lock was taken: a change committed while the caller waited for the lock
+// (DROP, RENAME, ALTER COLUMN ... TYPE) is visible only now.
+bool unchanged_since_lookup(Relation rel, Oid nsp, const char* table, const char* const* names,
+                            const AttrNumber* columns, const Oid* types, int count) {
+    if (RelationGetNamespace(rel) != nsp || strcmp(RelationGetRelationName(rel), table) != 0)
+        return false;
+    const TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < count; ++i) {
+        if (columns[i] < 1 || columns[i] > desc->natts) return false;
+        const Form_pg_attribute att = TupleDescAttr(desc, columns[i] - 1);
+        if (att->attisdropped || strcmp(NameStr(att->attname), names[i]) != 0 ||
+            getBaseType(att->atttypid) != types[i])
+            return false;
+    }
+    return true;
+}
+
 int64 integer_value(Datum d, Oid type) {
     switch (type) {
         case INT2OID: return DatumGetInt16(d);
@@ -143,10 +161,10 @@ struct SourceIds {
     bool valid;
     char* names[5];  // schema, table, user, movie, rating column (NULL: none); TopMemoryContext
     bool usable;     // false: the direct read does not apply, the caller runs the query
-    Oid relid;
+    Oid nsp, relid;
     AttrNumber columns[3];
     int ncolumns;
-    Oid movie_type, rating_type;
+    Oid user_type, movie_type, rating_type;
     bool index_chosen;  // index below was looked up (on the first open of the relation)
     IndexChoice index;  // on (user[, movie[, rating]]); InvalidOid: none
     bool covering;      // the index's next keys are the movie and rating columns
@@ -341,9 +359,11 @@ void resolve_source(const char* const names[5]) {
     if (rating_column != nullptr && !is_integer(rating_type) && rating_type != FLOAT4OID &&
         rating_type != FLOAT8OID)
         return;
+    source.nsp = nsp;
     source.relid = relid;
     memcpy(source.columns, columns, sizeof columns);
     source.ncolumns = ncolumns;
+    source.user_type = user_type;
     source.movie_type = movie_type;
     source.rating_type = rating_type;
     source.usable = true;
@@ -385,9 +405,19 @@ bool read_user_ratings(const char* schema, const char* table, const char* user_c
     const Oid movie_type = source.movie_type, rating_type = source.rating_type;
     if (!may_read(relid, columns, ncolumns, true)) return false;
 
-    Relation heap = table_open(relid, AccessShareLock);
-    if (source.valid && !source.index_chosen) choose_source_index(heap);
-    // Changed while locking or choosing: this call runs the query, the next resolves again.
+    // Dropped or changed while we waited for the lock: the query reads (and reports) it. The
+    // invalidations that arrived with the lock also cleared `source`.
+    Relation heap = try_table_open(relid, AccessShareLock);
+    if (heap == nullptr) return false;
+    const char* const column_names[3] = {user_column, movie_column, rating_column};
+    const Oid types[3] = {source.user_type, movie_type, rating_type};
+    if (!source.valid ||
+        !unchanged_since_lookup(heap, source.nsp, table, column_names, columns, types, ncolumns)) {
+        table_close(heap, NoLock);
+        return false;
+    }
+    if (!source.index_chosen) choose_source_index(heap);
+    // Changed while choosing: this call runs the query, the next resolves again.
     if (!source.valid || !OidIsValid(source.index.index) || !RelationIsPopulated(heap)) {
         table_close(heap, NoLock);
         return false;

@@ -278,6 +278,7 @@ MOVIE_RECS_FUNCTION(train_movie_clusters) {
 
     TrainedModel model;
     compute_model(args, &input, cxt, &model);
+    release_free_memory();
     if (model.duplicates_merged > 0)
         ereport(NOTICE,
                 (errmsg("merged %lld duplicate ratings",

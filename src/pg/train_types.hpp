@@ -100,6 +100,11 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
 // C++ phase: builds the matrix from the ratings read (and frees them). Throws core::Error.
 core::RatingMatrix build_rating_matrix(RatingsInput* input, int threads, const core::Hooks& hooks);
 
+// Raises 22003 for a rating the model cannot use (core::rating_in_range), naming the row; verb
+// ("train", "evaluate") completes the hint.
+void check_rating(const RatingsSource& src, int64 user, int64 movie, double rating,
+                  const char* verb);
+
 // catalog_write.cpp: writes the model to the catalog, inactive (lifecycle.cpp activates it), or
 // active as 0.1.0 did when args.catalog_0_1_0; returns the new model_id. train_seconds is
 // measured from start up to the end of the writes.

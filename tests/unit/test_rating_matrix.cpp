@@ -60,9 +60,9 @@ TEST(RatingMatrix, RejectsEmptyInput) {
         Error);
 }
 
-TEST(RatingMatrix, RejectsNanAndInfinityNamingTheRow) {
+TEST(RatingMatrix, RejectsNanInfinityAndHugeRatingsNamingTheRow) {
     for (double bad : {std::nan(""), std::numeric_limits<double>::infinity(),
-                       -std::numeric_limits<double>::infinity()}) {
+                       -std::numeric_limits<double>::infinity(), 1e308, -1e39}) {
         try {
             matrix_of({{1, 1, 4.0}, {7, 8, bad}});
             FAIL() << "expected an error for " << bad;
@@ -71,6 +71,10 @@ TEST(RatingMatrix, RejectsNanAndInfinityNamingTheRow) {
             EXPECT_NE(e.detail().find("User 7 rated movie 8"), std::string::npos) << e.detail();
         }
     }
+}
+
+TEST(RatingMatrix, AcceptsRatingsUpToTheLimit) {
+    EXPECT_EQ(matrix_of({{1, 1, kMaxRatingMagnitude}, {2, 1, -kMaxRatingMagnitude}}).ratings(), 2);
 }
 
 TEST(RatingMatrix, StopsWhenInterrupted) {
