@@ -132,11 +132,11 @@ core::FoldIn* build_fold_in(const ModelRows& r) {
                               r.user_vector + "\"",
                           {}, "Run train_movie_clusters() again.");
     std::vector<core::SparseCentroid> centroids(static_cast<std::size_t>(r.k));
-    for (int c = 0; c < r.k; ++c)
-        for (int64 i = r.centroid_offsets[c]; i < r.centroid_offsets[c + 1]; ++i) {
-            centroids[c].movie_ids.push_back(r.centroid_movie_ids[i]);
-            centroids[c].weights.push_back(r.centroid_weights[i]);
-        }
+    for (int c = 0; c < r.k; ++c) {
+        const int64 begin = r.centroid_offsets[c], end = r.centroid_offsets[c + 1];
+        centroids[c].movie_ids.assign(r.centroid_movie_ids + begin, r.centroid_movie_ids + end);
+        centroids[c].weights.assign(r.centroid_weights + begin, r.centroid_weights + end);
+    }
     return new core::FoldIn(centroids, kind, r.soft_clusters, r.temperature);
 }
 
