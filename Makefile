@@ -27,6 +27,14 @@ ifeq ($(WERROR),1)
 PG_CXXFLAGS += -Werror
 endif
 SHLIB_LINK  += -lstdc++ -lpthread
+# SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer (gcc's, linked dynamically); any
+# finding aborts the backend. The server must run with the matching libasan preloaded
+# (tests/sanitize/run.sh shows how); install such a build only into a private PostgreSQL.
+ifeq ($(SANITIZE),1)
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+PG_CXXFLAGS += $(SANITIZE_FLAGS) -O1 -g1
+SHLIB_LINK  += $(SANITIZE_FLAGS)
+endif
 
 # Debian's pg_config says with_llvm=yes; JIT bitcode for C++ would need clang. Not wanted.
 override with_llvm = no

@@ -20,6 +20,8 @@ PACKAGES=(
     libpq-dev
     python3
     python3-numpy
+    clang
+    libclang-rt-14-dev
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

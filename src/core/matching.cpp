@@ -80,7 +80,7 @@ std::vector<int> assign_rows(const std::vector<double>& cost, int rows, int cols
 
 }  // namespace
 
-double sparse_distance(const SparseCentroid& a, const SparseCentroid& b) {
+double sparse_distance(const CentroidView& a, const CentroidView& b) {
     double sum = 0;
     std::size_t i = 0, j = 0;
     while (i < a.size || j < b.size) {
@@ -125,8 +125,8 @@ std::vector<int> min_cost_assignment(const std::vector<double>& cost, int rows, 
     return match;
 }
 
-std::vector<std::int32_t> stable_cluster_ids(const std::vector<SparseCentroid>& current,
-                                             const std::vector<SparseCentroid>& previous,
+std::vector<std::int32_t> stable_cluster_ids(const std::vector<CentroidView>& current,
+                                             const std::vector<CentroidView>& previous,
                                              const std::vector<std::int32_t>& previous_ids,
                                              const Hooks& hooks) {
     if (previous.size() != previous_ids.size())

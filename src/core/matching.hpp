@@ -16,14 +16,14 @@ constexpr int kMaxMatchedClusters = 2000;
 
 // A centroid stored sparsely, as in the catalog: movie ids strictly ascending, one coordinate each
 // (missing movies are 0).
-struct SparseCentroid {
+struct CentroidView {
     const std::int64_t* movie_ids = nullptr;
     const float* weights = nullptr;
     std::size_t size = 0;
 };
 
 // Euclidean distance between two sparse vectors.
-double sparse_distance(const SparseCentroid& a, const SparseCentroid& b);
+double sparse_distance(const CentroidView& a, const CentroidView& b);
 
 // Minimum-cost assignment of a rows x cols cost matrix (row-major, finite values): returns, for
 // each row, the column it is matched to, or -1 when there are more rows than columns and the row
@@ -39,8 +39,8 @@ std::vector<int> min_cost_assignment(const std::vector<double>& cost, int rows, 
 // clusters left over (when the new model has more clusters) get the ids following the largest
 // previous id, in index order. With no previous clusters the ids are 1..k. Throws
 // Error(InvalidParameter) when either side has more than kMaxMatchedClusters clusters.
-std::vector<std::int32_t> stable_cluster_ids(const std::vector<SparseCentroid>& current,
-                                             const std::vector<SparseCentroid>& previous,
+std::vector<std::int32_t> stable_cluster_ids(const std::vector<CentroidView>& current,
+                                             const std::vector<CentroidView>& previous,
                                              const std::vector<std::int32_t>& previous_ids,
                                              const Hooks& hooks = {});
 

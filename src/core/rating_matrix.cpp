@@ -106,8 +106,12 @@ void RatingCollector::add(const RatingTriple* rows, std::size_t n) {
             chunks_.emplace_back();
             chunks_.back().reserve(chunks_.size() == 1 ? kFirstChunkRows : kChunkRows);
         }
-        chunks_.back().push_back(Packed{users_.slot(t.user_id), movies_.slot(t.movie_id),
-                                        static_cast<float>(r)});
+        // -0 (or a negative rating too small for a float) is stored as 0: a row that needs no
+        // merging keeps its value as it is, a merged one gets a sum, and the sign of a zero
+        // must not depend on the order the rows arrived in.
+        float v = static_cast<float>(r);
+        if (v == 0) v = 0;
+        chunks_.back().push_back(Packed{users_.slot(t.user_id), movies_.slot(t.movie_id), v});
         ++rows_;
     }
 }

@@ -102,14 +102,14 @@ void read_previous(const TrainedModel& m, MemoryContext cxt, PreviousCentroids* 
 
 // C++ phase: the ids of the new clusters into m->cluster_labels. Calls no PostgreSQL function.
 void match_labels(const PreviousCentroids& prev, TrainedModel* m) {
-    std::vector<core::SparseCentroid> current(static_cast<std::size_t>(m->k));
+    std::vector<core::CentroidView> current(static_cast<std::size_t>(m->k));
     for (int c = 0; c < m->k; ++c) {
         const int64 from = m->centroid_offsets[c];
         current[static_cast<std::size_t>(c)] = {
             m->centroid_movie_ids + from, m->centroid_weights + from,
             static_cast<std::size_t>(m->centroid_offsets[c + 1] - from)};
     }
-    std::vector<core::SparseCentroid> previous(static_cast<std::size_t>(prev.count));
+    std::vector<core::CentroidView> previous(static_cast<std::size_t>(prev.count));
     std::vector<std::int32_t> previous_ids(prev.ids, prev.ids + prev.count);
     for (int c = 0; c < prev.count; ++c) {
         const int64 from = prev.offsets[c];

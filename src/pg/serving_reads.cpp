@@ -17,6 +17,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
@@ -43,7 +44,12 @@ namespace {
 bool may_read(Oid relid, const AttrNumber* columns, int count, bool columns_suffice) {
     if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
     const Oid role = GetUserId();
+#if PG_VERSION_NUM >= 160000  // pg_namespace_aclcheck() became object_aclcheck() in 16
+    if (object_aclcheck(NamespaceRelationId, get_rel_namespace(relid), role, ACL_USAGE) !=
+        ACLCHECK_OK)
+#else
     if (pg_namespace_aclcheck(get_rel_namespace(relid), role, ACL_USAGE) != ACLCHECK_OK)
+#endif
         return false;
     if (pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK) return true;
     if (!columns_suffice) return false;

@@ -48,11 +48,11 @@ double matched_cost(const std::vector<double>& cost, int cols, const std::vector
 struct OwnedCentroid {
     std::vector<std::int64_t> ids;
     std::vector<float> w;
-    SparseCentroid view() const { return {ids.data(), w.data(), ids.size()}; }
+    CentroidView view() const { return {ids.data(), w.data(), ids.size()}; }
 };
 
-std::vector<SparseCentroid> views(const std::vector<OwnedCentroid>& c) {
-    std::vector<SparseCentroid> v;
+std::vector<CentroidView> views(const std::vector<OwnedCentroid>& c) {
+    std::vector<CentroidView> v;
     for (const auto& x : c)
         v.push_back(x.view());
     return v;
