@@ -69,6 +69,18 @@ GRANT SELECT (rating) ON serve_ratings TO movie_recs_serve_reader;
 SET ROLE movie_recs_serve_reader;
 SELECT count(*), min(source) AS source FROM recommend_movies(2, 5);
 RESET ROLE;
+-- The index is dropped and another created in the same session: the direct read forgets the
+-- index it chose, the query reads without one, and the new (non-covering) one is used next.
+CREATE TABLE user1_top AS SELECT movie_id, rank FROM recommend_movies(1, 20);
+DROP INDEX serve_ratings_user_id_movie_id_rating_idx;
+SELECT array_agg(movie_id ORDER BY rank) = (SELECT array_agg(movie_id ORDER BY rank) FROM user1_top)
+       AS same_without_index
+  FROM recommend_movies(1, 20);
+CREATE INDEX ON serve_ratings (user_id);
+SELECT array_agg(movie_id ORDER BY rank) = (SELECT array_agg(movie_id ORDER BY rank) FROM user1_top)
+       AS same_with_another_index
+  FROM recommend_movies(1, 20);
+DROP TABLE user1_top;
 -- A row of user 2 in an inheritance child: excluded, and it places the user anew.
 CREATE TABLE serve_more () INHERITS (serve_ratings);
 INSERT INTO serve_more

@@ -18,27 +18,37 @@ FoldIn::FoldIn(const std::vector<SparseCentroid>& centroids, UserVector vectors,
       c_sq_(centroids.size(), 0.0) {
     if (k_ < 1 || soft_clusters < 1 || !(temperature > 0) || !std::isfinite(temperature))
         throw Error(ErrorKind::Internal, "invalid fold-in parameters", {}, "Please report a bug.");
-    // Count the coordinates of each movie, then fill the rows (clusters ascending in each).
-    std::vector<std::int64_t> counts;
+    // Count the coordinates of each movie, noting each coordinate's row (one hash lookup per
+    // coordinate), then fill the rows (clusters ascending in each).
+    std::size_t total = 0, longest = 0;
     for (const SparseCentroid& c : centroids) {
         if (c.movie_ids.size() != c.weights.size())
             throw Error(ErrorKind::Internal, "centroid arrays differ in length", {},
                         "Please report a bug.");
+        total += c.movie_ids.size();
+        longest = std::max(longest, c.movie_ids.size());
+    }
+    index_.reserve(longest);
+    std::vector<std::int64_t> counts;
+    std::vector<std::int32_t> rows(total);
+    std::size_t at = 0;
+    for (const SparseCentroid& c : centroids)
         for (auto id : c.movie_ids) {
             auto [it, added] = index_.emplace(id, static_cast<std::int32_t>(index_.size()));
             if (added)
                 counts.push_back(0);
             ++counts[static_cast<std::size_t>(it->second)];
+            rows[at++] = it->second;
         }
-    }
     offsets_.assign(counts.size() + 1, 0);
     for (std::size_t r = 0; r < counts.size(); ++r)
         offsets_[r + 1] = offsets_[r] + counts[r];
     coords_.resize(static_cast<std::size_t>(offsets_.back()));
     std::vector<std::int64_t> fill(offsets_.begin(), offsets_.end() - 1);
+    at = 0;
     for (std::size_t c = 0; c < centroids.size(); ++c)
         for (std::size_t i = 0; i < centroids[c].movie_ids.size(); ++i) {
-            const auto row = static_cast<std::size_t>(index_.at(centroids[c].movie_ids[i]));
+            const auto row = static_cast<std::size_t>(rows[at++]);
             const float w = centroids[c].weights[i];
             coords_[static_cast<std::size_t>(fill[row]++)] = {static_cast<std::int32_t>(c), w};
             c_sq_[c] += static_cast<double>(w) * static_cast<double>(w);

@@ -18,7 +18,8 @@ bool better(const ScoredMovie& a, const ScoredMovie& b) {
 }  // namespace
 
 ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
-                           std::vector<double> prior_weight, std::vector<ScoredMovie> popular)
+                           std::vector<double> prior_weight, std::vector<ScoredMovie> popular,
+                           std::size_t max_dense_extras)
     : prior_(std::move(prior_weight)) {
     if (prior_.size() != cluster_lists.size())
         throw Error(ErrorKind::Internal,
@@ -67,6 +68,15 @@ ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
             e.listings_begin = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie)]);
             e.listings_end = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie) + 1]);
         }
+    const std::size_t k = lists_.size();
+    if (k > 0 && ids_.size() <= max_dense_extras / k) {
+        dense_extra_.assign(ids_.size() * k, 0.0);
+        for (std::size_t m = 0; m < ids_.size(); ++m)
+            for (auto l = listing_offsets_[m]; l < listing_offsets_[m + 1]; ++l) {
+                const Listing& listing = listings_[static_cast<std::size_t>(l)];
+                dense_extra_[m * k + static_cast<std::size_t>(listing.cluster)] = listing.extra;
+            }
+    }
     mark_.assign(ids_.size(), 0);
     position_.assign(lists_.size(), -1);
 }
@@ -76,9 +86,20 @@ ServingModel::ServingModel(const Model& m)
 
 // score(m) = sum_c w_c score_c(m) = prior_mix * popularity(m) + sum_c w_c extra_c(m), where
 // prior_mix = sum_c w_c prior_c and a movie missing from cluster c's list has extra_c = 0.
-double ServingModel::score_of(std::int64_t listings_begin, std::int64_t listings_end,
-                              double popularity, const float* weights, int width,
+double ServingModel::score_of(std::int32_t movie, std::int64_t listings_begin,
+                              std::int64_t listings_end, double popularity,
+                              const std::int32_t* clusters, const float* weights, int width,
                               double prior_mix) const {
+    if (!dense_extra_.empty()) {
+        // The same sum in the same order, read from the movie's row of the dense table.
+        const double* row = dense_extra_.data() + static_cast<std::size_t>(movie) * lists_.size();
+        double acc = 0;
+        for (int i = 0; i < width; ++i) {
+            const double extra = row[clusters[i]];
+            if (extra != 0) acc += static_cast<double>(weights[i]) * extra;
+        }
+        return prior_mix * popularity + acc;
+    }
     // extra_c(m) of the user's clusters, picked from the movie's listings in one pass, then
     // summed in the order of the user's clusters.
     for (int i = 0; i < width; ++i) extra_by_position_[static_cast<std::size_t>(i)] = 0;
@@ -148,8 +169,8 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
         mark_[at] = 1;
         touched_.push_back(movie);
         if (is_seen(id)) return;
-        const ScoredMovie s{id, width > 0 ? score_of(listings_begin, listings_end, popularity,
-                                                     weights, width, prior_mix)
+        const ScoredMovie s{id, width > 0 ? score_of(movie, listings_begin, listings_end, popularity,
+                                                     clusters, weights, width, prior_mix)
                                           : popularity};
         if (static_cast<int>(best_.size()) < n) {
             best_.push_back(s);

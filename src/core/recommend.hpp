@@ -14,12 +14,19 @@ namespace movie_recs::core {
 
 constexpr int kMaxRecommendations = 1000;
 
+// Above this many entries (listed movies x k), the extra scores are not kept as a dense table
+// (8 bytes each, per model and backend) and each movie's listings are searched instead.
+constexpr std::size_t kMaxDenseExtras = std::size_t{1} << 21;
+
 // The part of a model that serving needs, as loaded from the catalog.
 // Not thread-safe: recommend() reuses scratch buffers; use one instance per thread.
 class ServingModel {
 public:
+    // max_dense_extras: the largest dense table of extra scores kept (see kMaxDenseExtras); the
+    // results do not depend on it.
     ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
-                 std::vector<double> prior_weight, std::vector<ScoredMovie> popular);
+                 std::vector<double> prior_weight, std::vector<ScoredMovie> popular,
+                 std::size_t max_dense_extras = kMaxDenseExtras);
     explicit ServingModel(const Model& m);
 
     int k() const { return static_cast<int>(lists_.size()); }
@@ -44,8 +51,9 @@ private:
         std::int32_t cluster;
         double extra;
     };
-    double score_of(std::int64_t listings_begin, std::int64_t listings_end, double popularity,
-                    const float* weights, int width, double prior_mix) const;
+    double score_of(std::int32_t movie, std::int64_t listings_begin, std::int64_t listings_end,
+                    double popularity, const std::int32_t* clusters, const float* weights,
+                    int width, double prior_mix) const;
 
     std::vector<std::int64_t> ids_;                       // every movie the model lists
     std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> dense index
@@ -54,6 +62,8 @@ private:
     std::vector<std::vector<Entry>> lists_;               // per cluster, best first
     std::vector<std::int64_t> listing_offsets_;           // per dense index, into listings_
     std::vector<Listing> listings_;                       // the clusters listing each movie
+    // extra_c(m) at [m * k + c] (0 where c does not list m), when small enough; else empty.
+    std::vector<double> dense_extra_;
     std::vector<double> prior_;
     std::vector<std::int32_t> popular_;                   // dense indexes, most popular first
     // Scratch, all zero between calls.

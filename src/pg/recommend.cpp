@@ -132,11 +132,11 @@ core::FoldIn* build_fold_in(const ModelRows& r) {
                               r.user_vector + "\"",
                           {}, "Run train_movie_clusters() again.");
     std::vector<core::SparseCentroid> centroids(static_cast<std::size_t>(r.k));
-    for (int c = 0; c < r.k; ++c)
-        for (int64 i = r.centroid_offsets[c]; i < r.centroid_offsets[c + 1]; ++i) {
-            centroids[c].movie_ids.push_back(r.centroid_movie_ids[i]);
-            centroids[c].weights.push_back(r.centroid_weights[i]);
-        }
+    for (int c = 0; c < r.k; ++c) {
+        const int64 begin = r.centroid_offsets[c], end = r.centroid_offsets[c + 1];
+        centroids[c].movie_ids.assign(r.centroid_movie_ids + begin, r.centroid_movie_ids + end);
+        centroids[c].weights.assign(r.centroid_weights + begin, r.centroid_weights + end);
+    }
     return new core::FoldIn(centroids, kind, r.soft_clusters, r.temperature);
 }
 
@@ -167,8 +167,12 @@ bool fold_in_into(const core::FoldIn& fold, const int64* movies, const double* r
     return true;
 }
 
-// The fingerprint of a set of movie ids (sorted in place, duplicates skipped).
-int64 fingerprint_of(int64* ids, int64 n) {
+// The fingerprint of a set of movie ids (duplicates skipped). Ids read from an index on
+// (user, movie) come strictly increasing: they are used as they are.
+int64 fingerprint_of(const int64* ids, int64 n) {
+    if (std::adjacent_find(ids, ids + n, [](int64 a, int64 b) { return a >= b; }) == ids + n)
+        return core::ratings_fingerprint(reinterpret_cast<const std::int64_t*>(ids),
+                                         static_cast<std::size_t>(n));
     std::vector<std::int64_t> v(ids, ids + n);
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -622,12 +626,10 @@ void place_from_ratings(const StoredAssignment& stored, int64* movies, const dou
     }
 
     // Known and unchanged: the stored assignment. Otherwise fold in from the current ratings.
-    int64* sorted = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * Max(nrated, 1)));
-    memcpy(sorted, rated, sizeof(int64) * nrated);
     const bool unchanged =
         stored.known &&
         (stored.null_fingerprint ||
-         (nrated > 0 && fingerprint_of(sorted, nrated) == stored.fingerprint));
+         (nrated > 0 && fingerprint_of(rated, nrated) == stored.fingerprint));
     int fold_width = 0;
     int32* fold_clusters = nullptr;
     float* fold_weights = nullptr;

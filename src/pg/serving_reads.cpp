@@ -1,4 +1,5 @@
 // Direct index reads for recommend_movies() (see serving_reads.hpp).
+#include <cstring>
 #include <initializer_list>
 
 #include "pg/serving_reads.hpp"
@@ -30,6 +31,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 }
 
 namespace movie_recs::pg {
@@ -93,14 +95,20 @@ double rating_value(Datum d, Oid type) {
     }
 }
 
+// The index an equality scan on one column uses: its oid, and the scan key's function and
+// collation.
+struct IndexChoice {
+    Oid index;  // InvalidOid: none
+    RegProcedure proc;
+    Oid collation;
+};
+
 // A valid btree index without predicate whose first key is column `att`, with an equality
-// operator between its key type and bigint: the index (opened with AccessShareLock) with a scan
-// key for `value`, preferring one whose second column is `then` (0: no preference). Returns
-// nullptr when the relation has none.
-Relation open_equality_index(Relation heap, AttrNumber att, AttrNumber then, int64 value,
-                             ScanKey key) {
+// operator between its key type and bigint, preferring one whose second column is `then` (0: no
+// preference). index is InvalidOid when the relation has none.
+IndexChoice choose_equality_index(Relation heap, AttrNumber att, AttrNumber then) {
     List* indexes = RelationGetIndexList(heap);
-    Relation found = nullptr;
+    IndexChoice found = {InvalidOid, InvalidOid, InvalidOid};
     ListCell* lc;
     foreach (lc, indexes) {
         Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
@@ -113,18 +121,21 @@ Relation open_equality_index(Relation heap, AttrNumber att, AttrNumber then, int
                                      BTEqualStrategyNumber);
         const bool preferred = OidIsValid(op) && then != 0 && form->indnatts >= 2 &&
                                form->indkey.values[1] == then;
-        if (OidIsValid(op) && (found == nullptr || preferred)) {
-            if (found != nullptr) index_close(found, AccessShareLock);
-            ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, INT8OID,
-                                   idx->rd_indcollation[0], get_opcode(op), Int64GetDatum(value));
-            found = idx;
-            if (preferred || then == 0) break;
-            continue;
-        }
+        if (OidIsValid(op) && (!OidIsValid(found.index) || preferred))
+            found = {RelationGetRelid(idx), get_opcode(op), idx->rd_indcollation[0]};
         index_close(idx, AccessShareLock);
+        if (OidIsValid(found.index) && (preferred || then == 0)) break;
     }
     list_free(indexes);
     return found;
+}
+
+// Opens the chosen index (AccessShareLock) and sets its scan key for `value`.
+Relation open_chosen_index(const IndexChoice& choice, int64 value, ScanKey key) {
+    Relation idx = index_open(choice.index, AccessShareLock);
+    ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, INT8OID, choice.collation,
+                           choice.proc, Int64GetDatum(value));
+    return idx;
 }
 
 // Copies a one-dimensional array of 4-byte elements without NULLs; false when it is not one.
@@ -145,17 +156,44 @@ struct CatalogIds {
     AttrNumber m_id, m_created, m_k, m_active;
     AttrNumber a_model, a_user, a_clusters, a_weights;
     AttrNumber a_fingerprint;  // InvalidAttrNumber on a 0.1.0 catalog
+    bool pkey_chosen;          // pkey below was looked up (after the first open of assignments)
+    IndexChoice pkey;          // (model_id, user_id) of assignments; index InvalidOid: none
 };
 CatalogIds catalog;
-bool callback_registered;
 
-void forget_catalog(Datum, Oid) { catalog.valid = false; }
+// The source relation of the active model as read_user_ratings() resolved it, for the names it
+// was resolved from; forgotten on any relcache invalidation and any change of a schema.
+struct SourceIds {
+    bool valid;
+    char* names[5];  // schema, table, user, movie, rating column (NULL: none); TopMemoryContext
+    bool usable;     // false: the direct read does not apply, the caller runs the query
+    Oid nsp, relid;
+    AttrNumber columns[3];
+    int ncolumns;
+    Oid user_type, movie_type, rating_type;
+    bool index_chosen;  // index below was looked up (on the first open of the relation)
+    IndexChoice index;  // on (user[, movie[, rating]]); InvalidOid: none
+    bool covering;      // the index's next keys are the movie and rating columns
+};
+SourceIds source;
+bool callbacks_registered;
+
+void forget_catalog(Datum, Oid) {
+    catalog.valid = false;
+    source.valid = false;
+}
+
+void forget_source(Datum, int, uint32) { source.valid = false; }
+
+void register_callbacks() {
+    if (callbacks_registered) return;
+    CacheRegisterRelcacheCallback(forget_catalog, (Datum)0);
+    CacheRegisterSyscacheCallback(NAMESPACEOID, forget_source, (Datum)0);
+    callbacks_registered = true;
+}
 
 bool resolve_catalog() {
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(forget_catalog, (Datum)0);
-        callback_registered = true;
-    }
+    register_callbacks();
     if (catalog.valid) return true;
     const Oid nsp = get_namespace_oid("movie_recs", true);
     CatalogIds c;
@@ -176,6 +214,7 @@ bool resolve_catalog() {
     for (AttrNumber a : {c.m_id, c.m_created, c.m_k, c.m_active, c.a_model, c.a_user,
                          c.a_clusters, c.a_weights})
         if (a == InvalidAttrNumber) return false;
+    c.pkey_chosen = false;
     c.valid = true;
     catalog = c;
     return true;
@@ -224,15 +263,34 @@ bool read_active_model(int64 user_id, bool catalog_0_1_0, MemoryContext cxt, Act
     table_close(models, NoLock);
     if (!out->found) return true;
 
-    // The user's row of assignments, by its primary key (model_id, user_id).
+    // The user's row of assignments, by its primary key (model_id, user_id); the index is
+    // chosen once per backend (forgotten with the catalog ids on a relcache invalidation).
     Relation assignments = table_open(assignments_id, AccessShareLock);
-    ScanKeyData keys[2];
-    Relation pkey = open_equality_index(assignments, a_model, a_user, out->model_id, &keys[0]);
-    if (pkey == nullptr || pkey->rd_index->indnkeyatts < 2 || pkey->rd_index->indkey.values[1] != a_user) {
-        if (pkey != nullptr) index_close(pkey, AccessShareLock);
+    if (!catalog.valid) {  // invalidated while locking: resolved again by the next call
         table_close(assignments, NoLock);
         return false;
     }
+    if (!catalog.pkey_chosen) {
+        IndexChoice choice = choose_equality_index(assignments, a_model, a_user);
+        if (OidIsValid(choice.index)) {
+            Relation idx = index_open(choice.index, AccessShareLock);
+            if (idx->rd_index->indnkeyatts < 2 || idx->rd_index->indkey.values[1] != a_user)
+                choice.index = InvalidOid;
+            index_close(idx, AccessShareLock);
+        }
+        if (!catalog.valid) {
+            table_close(assignments, NoLock);
+            return false;
+        }
+        catalog.pkey = choice;
+        catalog.pkey_chosen = true;
+    }
+    if (!OidIsValid(catalog.pkey.index)) {
+        table_close(assignments, NoLock);
+        return false;
+    }
+    ScanKeyData keys[2];
+    Relation pkey = open_chosen_index(catalog.pkey, out->model_id, &keys[0]);
     ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, INT8OID, InvalidOid, F_INT8EQ,
                            Int64GetDatum(user_id));
     slot = table_slot_create(assignments, nullptr);
@@ -265,50 +323,114 @@ bool read_active_model(int64 user_id, bool catalog_0_1_0, MemoryContext cxt, Act
     return true;
 }
 
-bool read_user_ratings(const char* schema, const char* table, const char* user_column,
-                       const char* movie_column, const char* rating_column, int64 user_id,
-                       MemoryContext cxt, UserRatings* result) {
-    const Oid nsp = get_namespace_oid(schema, true);
-    const Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
-    if (!OidIsValid(relid)) return false;
+namespace {
+
+bool same_name(const char* a, const char* b) {
+    return a == nullptr ? b == nullptr : b != nullptr && strcmp(a, b) == 0;
+}
+
+// Resolves the names into `source` (valid afterwards unless an invalidation arrived meanwhile).
+void resolve_source(const char* const names[5]) {
+    for (char*& n : source.names)
+        if (n != nullptr) {
+            pfree(n);
+            n = nullptr;
+        }
+    source.usable = false;
+    source.index_chosen = false;
+    source.valid = true;  // an invalidation during the lookups below clears it again
+    for (int i = 0; i < 5; ++i)
+        source.names[i] =
+            names[i] != nullptr ? MemoryContextStrdup(TopMemoryContext, names[i]) : nullptr;
+    const char* rating_column = names[4];
+    const Oid nsp = get_namespace_oid(names[0], true);
+    const Oid relid = OidIsValid(nsp) ? get_relname_relid(names[1], nsp) : InvalidOid;
+    if (!OidIsValid(relid)) return;
     const char relkind = get_rel_relkind(relid);
-    if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW) return false;
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW) return;
     // FROM a parent of inheritance children reads their rows too: left to the query.
-    if (has_subclass(relid)) return false;
+    if (has_subclass(relid)) return;
     const AttrNumber columns[3] = {
-        get_attnum(relid, user_column), get_attnum(relid, movie_column),
+        get_attnum(relid, names[2]), get_attnum(relid, names[3]),
         static_cast<AttrNumber>(rating_column != nullptr ? get_attnum(relid, rating_column)
-                                                   : InvalidAttrNumber)};
+                                                         : InvalidAttrNumber)};
     const int ncolumns = rating_column != nullptr ? 3 : 2;
     for (int i = 0; i < ncolumns; ++i)
-        if (columns[i] == InvalidAttrNumber) return false;
+        if (columns[i] == InvalidAttrNumber) return;
     const Oid user_type = getBaseType(get_atttype(relid, columns[0]));
     const Oid movie_type = getBaseType(get_atttype(relid, columns[1]));
     const Oid rating_type =
         rating_column != nullptr ? getBaseType(get_atttype(relid, columns[2])) : InvalidOid;
-    if (!is_integer(user_type) || !is_integer(movie_type)) return false;
+    if (!is_integer(user_type) || !is_integer(movie_type)) return;
     if (rating_column != nullptr && !is_integer(rating_type) && rating_type != FLOAT4OID &&
         rating_type != FLOAT8OID)
-        return false;
+        return;
+    source.nsp = nsp;
+    source.relid = relid;
+    memcpy(source.columns, columns, sizeof columns);
+    source.ncolumns = ncolumns;
+    source.user_type = user_type;
+    source.movie_type = movie_type;
+    source.rating_type = rating_type;
+    source.usable = true;
+}
+
+// Chooses the index of the locked source relation (source.valid on return unless an
+// invalidation arrived meanwhile).
+void choose_source_index(Relation heap) {
+    IndexChoice choice = choose_equality_index(heap, source.columns[0], source.columns[1]);
+    bool covering = false;
+    if (OidIsValid(choice.index)) {
+        Relation idx = index_open(choice.index, AccessShareLock);
+        const int2vector& keys = idx->rd_index->indkey;
+        const int natts = idx->rd_index->indnatts;
+        covering = natts >= 2 && keys.values[1] == source.columns[1] &&
+                   (source.ncolumns == 2 || (natts >= 3 && keys.values[2] == source.columns[2]));
+        index_close(idx, AccessShareLock);
+    }
+    source.index = choice;
+    source.covering = covering;
+    source.index_chosen = true;
+}
+
+}  // namespace
+
+bool read_user_ratings(const char* schema, const char* table, const char* user_column,
+                       const char* movie_column, const char* rating_column, int64 user_id,
+                       MemoryContext cxt, UserRatings* result) {
+    register_callbacks();
+    const char* const names[5] = {schema, table, user_column, movie_column, rating_column};
+    bool same = source.valid;
+    for (int i = 0; same && i < 5; ++i) same = same_name(source.names[i], names[i]);
+    if (!same) resolve_source(names);
+    if (!source.valid || !source.usable) return false;
+    const Oid relid = source.relid;
+    const int ncolumns = source.ncolumns;
+    AttrNumber columns[3];
+    memcpy(columns, source.columns, sizeof columns);
+    const Oid movie_type = source.movie_type, rating_type = source.rating_type;
     if (!may_read(relid, columns, ncolumns, true)) return false;
 
-    // Dropped or changed while we waited for the lock: the query reads (and reports) it.
+    // Dropped or changed while we waited for the lock: the query reads (and reports) it. The
+    // invalidations that arrived with the lock also cleared `source`.
     Relation heap = try_table_open(relid, AccessShareLock);
     if (heap == nullptr) return false;
-    const char* const names[3] = {user_column, movie_column, rating_column};
-    const Oid types[3] = {user_type, movie_type, rating_type};
-    if (!unchanged_since_lookup(heap, nsp, table, names, columns, types, ncolumns)) {
+    const char* const column_names[3] = {user_column, movie_column, rating_column};
+    const Oid types[3] = {source.user_type, movie_type, rating_type};
+    if (!source.valid ||
+        !unchanged_since_lookup(heap, source.nsp, table, column_names, columns, types, ncolumns)) {
+        table_close(heap, NoLock);
+        return false;
+    }
+    if (!source.index_chosen) choose_source_index(heap);
+    // Changed while choosing: this call runs the query, the next resolves again.
+    if (!source.valid || !OidIsValid(source.index.index) || !RelationIsPopulated(heap)) {
         table_close(heap, NoLock);
         return false;
     }
     ScanKeyData key;
-    Relation index = RelationIsPopulated(heap)
-                         ? open_equality_index(heap, columns[0], columns[1], user_id, &key)
-                         : nullptr;
-    if (index == nullptr) {
-        table_close(heap, NoLock);
-        return false;
-    }
+    Relation index = open_chosen_index(source.index, user_id, &key);
+    const bool covering = source.covering;
     int64 capacity = 256;
     int64 n = 0;
     int64* movies = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * capacity));
@@ -328,10 +450,6 @@ bool read_user_ratings(const char* schema, const char* table, const char* user_c
     // With the movie column (and the rating column, when there is one) as the index's next keys,
     // pages all visible to every transaction are answered from the index alone (as an index-only
     // scan does).
-    const int2vector& keys = index->rd_index->indkey;
-    const int natts = index->rd_index->indnatts;
-    const bool covering = natts >= 2 && keys.values[1] == columns[1] &&
-                          (rating_column == nullptr || (natts >= 3 && keys.values[2] == columns[2]));
     TupleTableSlot* slot = table_slot_create(heap, nullptr);
     IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
     scan->xs_want_itup = covering;

@@ -6,7 +6,10 @@
 // privilege, a view, a table with inheritance children or without a suitable index, a rating type
 // other than an integer or float), it returns
 // false without side effects and the caller runs the SQL query instead, which applies every rule
-// and raises the proper errors. Plain PostgreSQL code: no C++ object is alive in these frames.
+// and raises the proper errors. What the reads resolve by name (the relations, columns, their
+// types and the index each uses) is kept per backend and forgotten on any relcache invalidation
+// or change of a schema; privileges and row-level security are checked at every call.
+// Plain PostgreSQL code: no C++ object is alive in these frames.
 #pragma once
 
 #include "pg/postgres_headers.hpp"

@@ -7,8 +7,10 @@
 // Each client is one thread with its own connection. QUERY is prepared once per connection and
 // executed in a loop for S seconds; when it has a parameter $1, it gets a bigint drawn uniformly
 // from [L, H] for each call. Prints one line:
-//     transactions=N seconds=S tps=T median_ms=M p99_ms=P errors=E
+//     transactions=N seconds=S tps=T median_ms=M p99_ms=P errors=E cpu_s=C
+// (C: the CPU time, user and system, this program used, connecting included).
 #include <libpq-fe.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -144,9 +146,14 @@ int main(int argc, char** argv) {
             static_cast<double>(all.size()) - 1, std::ceil(q * static_cast<double>(all.size())) - 1));
         return static_cast<double>(all[i]) / 1000.0;
     };
-    std::printf("transactions=%zu seconds=%.3f tps=%.1f median_ms=%.3f p99_ms=%.3f errors=%lld\n",
-                all.size(), o.duration, static_cast<double>(all.size()) / o.duration, at(0.5),
-                at(0.99), errors);
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    std::printf(
+        "transactions=%zu seconds=%.3f tps=%.1f median_ms=%.3f p99_ms=%.3f errors=%lld cpu_s=%.2f\n",
+        all.size(), o.duration, static_cast<double>(all.size()) / o.duration, at(0.5), at(0.99),
+        errors, cpu);
     if (errors > 0) {
         for (const auto& c : clients)
             if (!c.failure.empty()) {

@@ -110,3 +110,35 @@ TEST(RecommendThreshold, SameAsScoringEveryCandidate) {
         }
     }
 }
+
+// The dense table of extra scores and the per-movie listings give the same rows, bit for bit.
+TEST(RecommendThreshold, DenseExtrasSameAsListings) {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+        const Fixture f = make(seed, 12, 400, 60);
+        const ServingModel dense(f.lists, f.prior, f.popular);
+        const ServingModel listings(f.lists, f.prior, f.popular, 0);
+        std::mt19937_64 rng(seed * 211);
+        for (int trial = 0; trial < 200; ++trial) {
+            const int width = static_cast<int>(1 + rng() % 5);
+            std::vector<std::int32_t> c;
+            std::vector<float> w;
+            while (static_cast<int>(c.size()) < width) {
+                const auto cl = static_cast<std::int32_t>(rng() % 12);
+                if (std::find(c.begin(), c.end(), cl) != c.end()) continue;
+                c.push_back(cl);
+                w.push_back(static_cast<float>(1 + rng() % 100) / 100.0f);
+            }
+            std::vector<std::int64_t> seen;
+            for (int i = 0, n = static_cast<int>(rng() % 80); i < n; ++i)
+                seen.push_back(static_cast<std::int64_t>(1 + rng() % 420));
+            const int n = static_cast<int>(1 + rng() % 30);
+            const auto a = dense.recommend(c.data(), w.data(), width, seen, n);
+            const auto b = listings.recommend(c.data(), w.data(), width, seen, n);
+            ASSERT_EQ(a.size(), b.size()) << "seed " << seed << " trial " << trial;
+            for (std::size_t i = 0; i < a.size(); ++i) {
+                ASSERT_EQ(a[i].movie_id, b[i].movie_id) << "seed " << seed << " trial " << trial;
+                ASSERT_EQ(a[i].score, b[i].score) << "seed " << seed << " trial " << trial;
+            }
+        }
+    }
+}
