@@ -58,21 +58,6 @@ struct Batch {
     int32* ranks;
 };
 
-[[noreturn]] void incomplete(int64 model_id, const char* what) {
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("movie_recs model %lld is incomplete: %s",
-                           static_cast<long long>(model_id), what),
-                    errhint("Run train_movie_clusters() again.")));
-}
-
-Datum value(SPITupleTable* t, uint64 row, int col, int64 model_id) {
-    bool isnull;
-    Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
-    if (isnull)
-        incomplete(model_id, "unexpected NULL");
-    return d;
-}
-
 // ---- C++ phase helpers (called from PostgreSQL frames; they hold the C++ objects) ----------
 
 core::BatchRecommender* build_recommender(const core::ServingModel& model, int threads) {
@@ -122,7 +107,7 @@ void recommend_all(core::BatchRecommender* recommender, const Requests& req, int
 const char* array_data(Datum d, Oid elemtype, int* n, int64 model_id) {
     ArrayType* a = DatumGetArrayTypeP(d);
     if (ARR_ELEMTYPE(a) != elemtype || ARR_HASNULL(a) || ARR_NDIM(a) > 1)
-        incomplete(model_id, "malformed array");
+        catalog_corrupt(model_id, "malformed array");
     *n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
     return ARR_DATA_PTR(a);
 }
@@ -284,20 +269,20 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
         req.seen_counts = static_cast<int*>(palloc(sizeof(int) * fetched));
         for (uint64 i = 0; i < fetched; ++i) {
             int width = 0, nweights = 0, nmovies = 0, nratings = 0;
-            req.user_ids[i] = DatumGetInt64(value(users_table, i, 1, model_id));
+            req.user_ids[i] = DatumGetInt64(catalog_value(users_table, i, 1, model_id));
             const int32* soft = reinterpret_cast<const int32*>(
-                array_data(value(users_table, i, 2, model_id), INT4OID, &width, model_id));
+                array_data(catalog_value(users_table, i, 2, model_id), INT4OID, &width, model_id));
             float* weights = reinterpret_cast<float*>(const_cast<char*>(
-                array_data(value(users_table, i, 3, model_id), FLOAT4OID, &nweights, model_id)));
+                array_data(catalog_value(users_table, i, 3, model_id), FLOAT4OID, &nweights, model_id)));
             if (nweights != width || width > k)
-                incomplete(model_id, "malformed soft assignment");
+                catalog_corrupt(model_id, "malformed soft assignment");
             bool null_fingerprint;
             const Datum fingerprint = SPI_getbinval(users_table->vals[i], users_table->tupdesc,
                                                     4, &null_fingerprint);
             int64* movies = reinterpret_cast<int64*>(const_cast<char*>(
-                array_data(value(users_table, i, 5, model_id), INT8OID, &nmovies, model_id)));
+                array_data(catalog_value(users_table, i, 5, model_id), INT8OID, &nmovies, model_id)));
             const double* ratings = reinterpret_cast<const double*>(
-                array_data(value(users_table, i, 6, model_id), FLOAT8OID, &nratings, model_id));
+                array_data(catalog_value(users_table, i, 6, model_id), FLOAT8OID, &nratings, model_id));
             if (nratings != nmovies)
                 elog(ERROR, "ratings of user %lld do not match their movies",
                      static_cast<long long>(req.user_ids[i]));
@@ -311,7 +296,7 @@ MOVIE_RECS_FUNCTION(movie_recs_materialize_recommendations) {
             for (int c = 0; c < width; ++c) {
                 stored.clusters[c] = cluster_index(active.cluster_ids, k, soft[c]);
                 if (stored.clusters[c] < 0)
-                    incomplete(model_id, "soft assignment names a cluster without a centroid");
+                    catalog_corrupt(model_id, "soft assignment names a cluster without a centroid");
             }
             // Placed as recommend_movies() places the user: the stored assignment while their
             // rated movies are those of training, else folded in from their current ratings.

@@ -275,20 +275,6 @@ SPITupleTable* query_model(const char* sql, int64 model_id) {
     return SPI_tuptable;
 }
 
-[[noreturn]] void catalog_corrupt(int64 model_id, const char* what) {
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("movie_recs model %lld is incomplete: %s",
-                           static_cast<long long>(model_id), what),
-                    errhint("Run train_movie_clusters() again.")));
-}
-
-Datum column(SPITupleTable* t, uint64 row, int col, int64 model_id) {
-    bool isnull;
-    Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
-    if (isnull) catalog_corrupt(model_id, "unexpected NULL");
-    return d;
-}
-
 // Reads the serving data of a model into `r` (memory of the current SPI procedure).
 void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->k = k;
@@ -301,10 +287,10 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->prior = static_cast<double*>(palloc(sizeof(double) * k));
     r->cluster_ids = static_cast<int32*>(palloc(sizeof(int32) * k));
     for (int c = 0; c < k; ++c) {
-        r->cluster_ids[c] = DatumGetInt32(column(t, c, 1, model_id));
+        r->cluster_ids[c] = DatumGetInt32(catalog_value(t, c, 1, model_id));
         if (c > 0 && r->cluster_ids[c] <= r->cluster_ids[c - 1])
             catalog_corrupt(model_id, "cluster ids of the centroids are not distinct");
-        r->prior[c] = DatumGetFloat8(column(t, c, 2, model_id));
+        r->prior[c] = DatumGetFloat8(catalog_value(t, c, 2, model_id));
     }
 
     t = query_model(
@@ -316,11 +302,11 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->list_movie_ids = static_cast<int64*>(palloc_extended(sizeof(int64) * Max(rows, 1), MCXT_ALLOC_HUGE));
     r->list_scores = static_cast<double*>(palloc_extended(sizeof(double) * Max(rows, 1), MCXT_ALLOC_HUGE));
     for (uint64 i = 0; i < rows; ++i) {
-        int c = cluster_index(r->cluster_ids, k, DatumGetInt32(column(t, i, 1, model_id)));
+        int c = cluster_index(r->cluster_ids, k, DatumGetInt32(catalog_value(t, i, 1, model_id)));
         if (c < 0) catalog_corrupt(model_id, "cluster_movies names a cluster without a centroid");
         r->list_offsets[c + 1] += 1;
-        r->list_movie_ids[i] = DatumGetInt64(column(t, i, 2, model_id));
-        r->list_scores[i] = DatumGetFloat8(column(t, i, 3, model_id));
+        r->list_movie_ids[i] = DatumGetInt64(catalog_value(t, i, 2, model_id));
+        r->list_scores[i] = DatumGetFloat8(catalog_value(t, i, 3, model_id));
     }
     for (int c = 0; c < k; ++c) r->list_offsets[c + 1] += r->list_offsets[c];
 
@@ -332,8 +318,8 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     r->popular_movie_ids = static_cast<int64*>(palloc(sizeof(int64) * Max(rows, 1)));
     r->popular_scores = static_cast<double*>(palloc(sizeof(double) * Max(rows, 1)));
     for (uint64 i = 0; i < rows; ++i) {
-        r->popular_movie_ids[i] = DatumGetInt64(column(t, i, 1, model_id));
-        r->popular_scores[i] = DatumGetFloat8(column(t, i, 2, model_id));
+        r->popular_movie_ids[i] = DatumGetInt64(catalog_value(t, i, 1, model_id));
+        r->popular_scores[i] = DatumGetFloat8(catalog_value(t, i, 2, model_id));
     }
 
     // In cluster_id order like r->cluster_ids: centroid c is core cluster index c.
@@ -347,8 +333,8 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     ArrayType** ids = static_cast<ArrayType**>(palloc(sizeof(ArrayType*) * k));
     ArrayType** ws = static_cast<ArrayType**>(palloc(sizeof(ArrayType*) * k));
     for (int c = 0; c < k; ++c) {
-        ids[c] = DatumGetArrayTypeP(column(t, c, 1, model_id));
-        ws[c] = DatumGetArrayTypeP(column(t, c, 2, model_id));
+        ids[c] = DatumGetArrayTypeP(catalog_value(t, c, 1, model_id));
+        ws[c] = DatumGetArrayTypeP(catalog_value(t, c, 2, model_id));
         if (ARR_NDIM(ids[c]) > 1 || ARR_HASNULL(ids[c]) || ARR_HASNULL(ws[c]) ||
             ARR_ELEMTYPE(ids[c]) != INT8OID || ARR_ELEMTYPE(ws[c]) != FLOAT4OID ||
             ArrayGetNItems(ARR_NDIM(ids[c]), ARR_DIMS(ids[c])) !=
@@ -415,17 +401,17 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
         " FROM movie_recs.models WHERE model_id = $1",
         model_id);
     if (SPI_processed != 1) catalog_corrupt(model_id, "model row not found");
-    const char* schema = NameStr(*DatumGetName(column(t, 0, 1, model_id)));
-    const char* table = NameStr(*DatumGetName(column(t, 0, 2, model_id)));
-    const char* user_column = NameStr(*DatumGetName(column(t, 0, 3, model_id)));
-    const char* movie_column = NameStr(*DatumGetName(column(t, 0, 4, model_id)));
+    const char* schema = NameStr(*DatumGetName(catalog_value(t, 0, 1, model_id)));
+    const char* table = NameStr(*DatumGetName(catalog_value(t, 0, 2, model_id)));
+    const char* user_column = NameStr(*DatumGetName(catalog_value(t, 0, 3, model_id)));
+    const char* movie_column = NameStr(*DatumGetName(catalog_value(t, 0, 4, model_id)));
     bool no_rating;
     Datum rating_datum = SPI_getbinval(t->vals[0], t->tupdesc, 5, &no_rating);
     const char* rating_column = no_rating ? nullptr : NameStr(*DatumGetName(rating_datum));
     ModelRows rows;
-    rows.user_vector = TextDatumGetCString(column(t, 0, 6, model_id));
-    rows.soft_clusters = DatumGetInt32(column(t, 0, 7, model_id));
-    rows.temperature = DatumGetFloat8(column(t, 0, 8, model_id));
+    rows.user_vector = TextDatumGetCString(catalog_value(t, 0, 6, model_id));
+    rows.soft_clusters = DatumGetInt32(catalog_value(t, 0, 7, model_id));
+    rows.temperature = DatumGetFloat8(catalog_value(t, 0, 8, model_id));
     if (rows.soft_clusters < 1 || !(rows.temperature > 0))
         catalog_corrupt(model_id, "soft_clusters or temperature out of range");
     char* source = psprintf("%s.%s", schema, table);
@@ -546,6 +532,20 @@ void ratings_by_query(int64 user_id, MemoryContext cxt, UserRatings* out) {
 }
 
 }  // namespace
+
+[[noreturn]] void catalog_corrupt(int64 model_id, const char* what) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("movie_recs model %lld is incomplete: %s",
+                           static_cast<long long>(model_id), what),
+                    errhint("Run train_movie_clusters() again.")));
+}
+
+Datum catalog_value(SPITupleTable* t, uint64 row, int col, int64 model_id) {
+    bool isnull;
+    Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
+    if (isnull) catalog_corrupt(model_id, "unexpected NULL");
+    return d;
+}
 
 void place_user(int64 user_id, bool need_distances, bool catalog_0_1_0, MemoryContext cxt,
                 UserPlacement* out) {

@@ -5,6 +5,10 @@
 
 #include "pg/postgres_headers.hpp"
 
+extern "C" {
+#include "executor/spi.h"
+}
+
 namespace movie_recs::core {
 class ServingModel;
 }
@@ -70,6 +74,11 @@ struct ActiveServing {
     const char* rating_column;  // NULL: every row counts as a rating of 1
 };
 void load_active_serving(ActiveServing* out);
+
+// A catalog row of model_id that cannot be served: raises XX001 (data_corrupted) with a hint to
+// retrain. catalog_value() reads a column of a catalog query's row and raises that on a NULL.
+[[noreturn]] void catalog_corrupt(int64 model_id, const char* what);
+Datum catalog_value(SPITupleTable* t, uint64 row, int col, int64 model_id);
 
 // The cached serving model of the active model; valid after place_user() or
 // load_active_serving() until the next call of either.
