@@ -1,5 +1,5 @@
-// See rating_pipeline.hpp. One mutex guards the queue, the free buffers and the published
-// counts; the collector is touched by the worker alone while it runs.
+// See rating_pipeline.hpp. One mutex guards the queue, the free buffers and the outcome (error,
+// memory over the limit); the collector is touched by the worker alone while it runs.
 #include "rating_pipeline.hpp"
 
 #include "parallel.hpp"
@@ -7,15 +7,13 @@
 
 namespace movie_recs::core {
 
-RatingPipeline::RatingPipeline(RatingCollector* collector) : collector_(collector) {
+RatingPipeline::RatingPipeline(RatingCollector* collector, std::int64_t memory_limit)
+    : collector_(collector), memory_limit_(memory_limit) {
     storage_.resize(kBuffers);
     for (auto& b : storage_) {
         b.resize(kBatchRows);
         free_.push_back(b.data());
     }
-    rows_ = collector_->rows();
-    users_ = collector_->users();
-    movies_ = collector_->movies();
     SignalMaskGuard mask;
     worker_ = std::thread([this] { run(); });
 }
@@ -40,27 +38,25 @@ void RatingPipeline::run() {
         const auto [batch, n] = queue_.front();
         queue_.pop_front();
         busy_ = true;
-        const bool skip = error_ != nullptr;
+        const bool skip = error_ != nullptr || over_rows_ >= 0;
         lock.unlock();
         std::exception_ptr error;
-        std::int64_t rows = 0, users = 0, movies = 0;
+        std::int64_t need = 0;
         if (!skip) {
             try {
                 collector_->add(batch, n);
+                need = estimate_build_bytes(collector_->rows(), collector_->users(),
+                                            collector_->movies());
             } catch (...) {
                 error = std::current_exception();
             }
-            rows = collector_->rows();
-            users = collector_->users();
-            movies = collector_->movies();
         }
         lock.lock();
         busy_ = false;
-        if (error && !error_) error_ = error;
-        if (!skip) {
-            rows_ = rows;
-            users_ = users;
-            movies_ = movies;
+        if (error) error_ = error;
+        if (!skip && !error && need > memory_limit_) {
+            over_rows_ = collector_->rows();
+            over_need_ = need;
         }
         free_.push_back(batch);
         cv_.notify_all();
@@ -85,22 +81,15 @@ void RatingPipeline::submit(RatingTriple* batch, std::size_t n) {
 
 bool RatingPipeline::failed() const {
     std::lock_guard<std::mutex> lock(mu_);
-    return error_ != nullptr;
+    return error_ != nullptr || over_rows_ >= 0;
 }
 
-std::int64_t RatingPipeline::rows() const {
+bool RatingPipeline::over_limit(std::int64_t* rows, std::int64_t* need) const {
     std::lock_guard<std::mutex> lock(mu_);
-    return rows_;
-}
-
-std::int64_t RatingPipeline::users() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return users_;
-}
-
-std::int64_t RatingPipeline::movies() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return movies_;
+    if (over_rows_ < 0) return false;
+    *rows = over_rows_;
+    *need = over_need_;
+    return true;
 }
 
 void RatingPipeline::finish() {

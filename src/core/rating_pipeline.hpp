@@ -1,6 +1,8 @@
 // Collecting rows on a worker thread while the caller reads the next ones: the caller fills batch
 // buffers and hands them over, one worker thread adds them to a RatingCollector in the order they
-// were handed over (so the collector ends up exactly as if the caller had added them itself).
+// were handed over (so the collector ends up exactly as if the caller had added them itself), and
+// after each batch checks the memory the build will need (estimate_build_bytes) against a limit,
+// so that the first batch over the limit is found whatever the timing of the two threads.
 #pragma once
 
 #include <condition_variable>
@@ -24,7 +26,7 @@ public:
     // Starts the worker (every signal blocked in it). The collector must not be touched by
     // anybody else until finish() or the destructor has returned. Throws std::bad_alloc or
     // std::system_error.
-    explicit RatingPipeline(RatingCollector* collector);
+    RatingPipeline(RatingCollector* collector, std::int64_t memory_limit);
     // Stops the worker, dropping the batches not added yet, and joins it.
     ~RatingPipeline();
     RatingPipeline(const RatingPipeline&) = delete;
@@ -34,12 +36,12 @@ public:
     RatingTriple* acquire();
     // Queues a buffer from acquire() holding n rows.
     void submit(RatingTriple* batch, std::size_t n);
-    // True once adding a batch failed: the rest are dropped, finish() throws the error.
+    // True once adding a batch failed or went over the memory limit: the rest are dropped,
+    // finish() throws the error.
     bool failed() const;
-    // Rows, users and movies the collector holds so far (after the batches added).
-    std::int64_t rows() const;
-    std::int64_t users() const;
-    std::int64_t movies() const;
+    // True when the collector went over the memory limit: the rows it held after the first
+    // batch that did, and the bytes the estimate gave then.
+    bool over_limit(std::int64_t* rows, std::int64_t* need) const;
     // Waits until every queued batch is added, stops the worker and rethrows the error of
     // RatingCollector::add, if any.
     void finish();
@@ -57,7 +59,9 @@ private:
     bool busy_ = false;  // the worker holds a batch
     bool stopping_ = false;
     std::exception_ptr error_;
-    std::int64_t rows_ = 0, users_ = 0, movies_ = 0;
+    std::int64_t memory_limit_;
+    std::int64_t over_rows_ = -1;
+    std::int64_t over_need_ = 0;
     std::thread worker_;
 };
 

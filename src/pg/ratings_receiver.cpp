@@ -51,9 +51,9 @@ core::RatingCollector* new_collector() noexcept {
 }
 
 // NULL when the worker cannot be started: the rows are then added on this thread.
-core::RatingPipeline* new_pipeline(core::RatingCollector* collector) noexcept {
+core::RatingPipeline* new_pipeline(core::RatingCollector* collector, int64 limit) noexcept {
     try {
-        return new core::RatingPipeline(collector);
+        return new core::RatingPipeline(collector, limit);
     } catch (...) {
         return nullptr;
     }
@@ -106,9 +106,29 @@ Stop pipeline_finish(core::RatingPipeline* p) noexcept {
     }
 }
 
-void pipeline_counts(const core::RatingPipeline* p, int64* users, int64* movies) noexcept {
-    *users = p->users();
-    *movies = p->movies();
+// The first batch over the memory limit, found by the worker: stops reading as flush_batch()
+// would have stopped it without the worker.
+bool pipeline_over_limit(const core::RatingPipeline* p, RatingsReceiver* r) noexcept {
+    std::int64_t rows, need;
+    try {
+        if (!p->over_limit(&rows, &need)) return false;
+    } catch (...) {
+        return false;
+    }
+    r->stop = Stop::OverLimit;
+    r->need = need;
+    r->out->count = rows;
+    return true;
+}
+
+// The memory that holding the ratings and building the matrix will need, so far: false (and
+// r->stop set) when it exceeds the limit.
+bool within_limit(RatingsReceiver* r, int64 users, int64 movies) {
+    const int64 need = core::estimate_build_bytes(r->out->count, users, movies);
+    if (need <= r->args->memory_limit) return true;
+    r->stop = Stop::OverLimit;
+    r->need = need;
+    return false;
 }
 
 }  // namespace
@@ -131,7 +151,7 @@ void receiver_begin(RatingsReceiver* r, const TrainArgs& args, MemoryContext cxt
     r->stop = Stop::None;
     r->batch_rows = 0;
     r->batch = nullptr;
-    if (args.threads > 1) c->pipeline = new_pipeline(c->collector);
+    if (args.threads > 1) c->pipeline = new_pipeline(c->collector, args.memory_limit);
     if (c->pipeline != nullptr) r->batch = pipeline_acquire(c->pipeline);
     if (r->batch == nullptr) {
         delete_pipeline(c);
@@ -143,33 +163,24 @@ void receiver_begin(RatingsReceiver* r, const TrainArgs& args, MemoryContext cxt
 bool flush_batch(RatingsReceiver* r) {
     if (r->batch_rows == 0) return true;
     CollectedRatings* c = r->out->ratings;
-    int64 users, movies;
     if (c->pipeline != nullptr) {
-        // The worker adds this batch while the next one is read; the counts of ids lag by the
-        // few batches it has not added yet.
+        // The worker adds this batch, and checks the memory, while the next one is read.
         if (!pipeline_submit(c->pipeline, r->batch, r->batch_rows) ||
             (r->batch = pipeline_acquire(c->pipeline)) == nullptr) {
             r->stop = Stop::Collector;
             return false;
         }
-        pipeline_counts(c->pipeline, &users, &movies);
+        r->out->count += r->batch_rows;
+        r->batch_rows = 0;
     } else {
         const Stop s = collector_add(c->collector, r->batch, r->batch_rows);
         if (s != Stop::None) {
             r->stop = s;
             return false;
         }
-        users = c->collector->users();
-        movies = c->collector->movies();
-    }
-    r->out->count += r->batch_rows;
-    r->batch_rows = 0;
-    // The memory that holding the ratings and building the matrix will need, so far.
-    const int64 need = core::estimate_build_bytes(r->out->count, users, movies);
-    if (need > r->args->memory_limit) {
-        r->stop = Stop::OverLimit;
-        r->need = need;
-        return false;
+        r->out->count += r->batch_rows;
+        r->batch_rows = 0;
+        if (!within_limit(r, c->collector->users(), c->collector->movies())) return false;
     }
     if (r->out->count >= r->next_progress) {
         r->next_progress += kProgressRows;
@@ -184,11 +195,11 @@ void receiver_finish(RatingsReceiver* r) {
     if (c->pipeline == nullptr) return;
     // A failure of the worker concerns rows read before the one that stopped reading, if any.
     const Stop s = pipeline_finish(c->pipeline);
-    delete_pipeline(c);
     if (s != Stop::None)
         r->stop = s;
-    else if (r->stop == Stop::Collector)
-        r->stop = Stop::OutOfMemory;  // the worker's buffers could not be handed over
+    else if (!pipeline_over_limit(c->pipeline, r) && r->stop == Stop::Collector)
+        r->stop = Stop::OutOfMemory;  // a buffer could not be handed over
+    delete_pipeline(c);
 }
 
 void receiver_abort(RatingsReceiver* r) noexcept {

@@ -34,6 +34,8 @@ void feed(RatingPipeline& p, const std::vector<RatingTriple>& rows, std::size_t 
     }
 }
 
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
+
 }  // namespace
 
 TEST(RatingPipeline, CollectsExactlyWhatTheCollectorWould) {
@@ -42,13 +44,16 @@ TEST(RatingPipeline, CollectsExactlyWhatTheCollectorWould) {
     direct.add(rows.data(), rows.size());
     RatingCollector piped;
     {
-        RatingPipeline p(&piped);
+        RatingPipeline p(&piped, kNoLimit);
         feed(p, rows, 1000);
         p.finish();
-        EXPECT_EQ(p.rows(), 100000);
-        EXPECT_EQ(p.users(), direct.users());
-        EXPECT_EQ(p.movies(), direct.movies());
+        std::int64_t at, need;
+        EXPECT_FALSE(p.over_limit(&at, &need));
+        EXPECT_FALSE(p.failed());
     }
+    EXPECT_EQ(piped.rows(), 100000);
+    EXPECT_EQ(piped.users(), direct.users());
+    EXPECT_EQ(piped.movies(), direct.movies());
     const RatingMatrix a = direct.build();
     const RatingMatrix b = piped.build(2);
     EXPECT_EQ(a.user_ids(), b.user_ids());
@@ -65,7 +70,7 @@ TEST(RatingPipeline, ReportsTheErrorOfAddingAfterTheRest) {
     auto rows = random_rows(20000, 3);
     rows[12345].rating = std::numeric_limits<double>::quiet_NaN();
     RatingCollector c;
-    RatingPipeline p(&c);
+    RatingPipeline p(&c, kNoLimit);
     feed(p, rows, RatingPipeline::kBatchRows);
     EXPECT_THROW(p.finish(), Error);
     EXPECT_TRUE(p.failed());
@@ -78,9 +83,36 @@ TEST(RatingPipeline, StopsWithoutFinishing) {
     const auto rows = random_rows(50000, 5);
     RatingCollector c;
     {
-        RatingPipeline p(&c);
+        RatingPipeline p(&c, kNoLimit);
         feed(p, rows, 4096);
     }  // the destructor drops what is queued and joins the worker (or the test hangs)
     EXPECT_LE(c.rows(), 50000);
     EXPECT_TRUE(c.rows() % 4096 == 0 || c.rows() == 50000);  // whole batches only
+}
+
+TEST(RatingPipeline, FindsTheFirstBatchOverTheMemoryLimit) {
+    const auto rows = random_rows(60000, 11);
+    // The batch after which adding on one thread goes over the limit, and the estimate then.
+    const std::int64_t limit = 1'000'000;
+    RatingCollector direct;
+    std::int64_t want_rows = -1, want_need = 0;
+    for (std::size_t at = 0; at < rows.size() && want_rows < 0; at += 5000) {
+        direct.add(rows.data() + at, std::min<std::size_t>(5000, rows.size() - at));
+        const std::int64_t need = estimate_build_bytes(direct.rows(), direct.users(), direct.movies());
+        if (need > limit) {
+            want_rows = direct.rows();
+            want_need = need;
+        }
+    }
+    ASSERT_GT(want_rows, 0);
+    RatingCollector c;
+    RatingPipeline p(&c, limit);
+    feed(p, rows, 5000);
+    p.finish();  // no error: going over the limit is reported by over_limit()
+    std::int64_t at = 0, need = 0;
+    ASSERT_TRUE(p.over_limit(&at, &need));
+    EXPECT_TRUE(p.failed());
+    EXPECT_EQ(at, want_rows);
+    EXPECT_EQ(need, want_need);
+    EXPECT_EQ(c.rows(), want_rows);  // the batches after it were dropped
 }
