@@ -1,4 +1,4 @@
-// Reading the ratings of a plain table straight from its heap, without the executor: a table scan
+// Reading the ratings of a plain table straight from its heap, without the executor: a heap scan
 // under the statement's snapshot, and for the usual layout (fixed-width columns before and at the
 // ones read, no NULL in the row) the values read at fixed offsets of the tuple. It is used only
 // when it reads exactly the rows and values of read_ratings()'s query
@@ -191,14 +191,12 @@ bool read_ratings_directly(const TrainArgs& args, RatingsReceiver* r) {
         return false;
     }
     const TupleDesc desc = RelationGetDescr(rel);
-    TupleTableSlot* slot = table_slot_create(rel, nullptr);
+    // heap_getnext() hands out each visible tuple of the pinned page in place (no slot).
     TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, nullptr);
-    while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
-        HeapTuple tuple = reinterpret_cast<HeapTupleTableSlot*>(slot)->tuple;
+    HeapTuple tuple;
+    while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr)
         if (!add_tuple(tuple, desc, layout, r)) break;
-    }
     table_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
     table_close(rel, NoLock);
     return true;
 }
