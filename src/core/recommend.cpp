@@ -10,6 +10,9 @@ namespace movie_recs::core {
 
 namespace {
 
+// How far down each list the extra scores are prefetched.
+constexpr std::size_t kPrefetchAhead = 4;
+
 bool better(const ScoredMovie& a, const ScoredMovie& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.movie_id < b.movie_id;
@@ -206,6 +209,19 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     // is neither seen (never a result) nor considered yet: a movie not met yet scores at most the
     // weighted sum of the scores there (for a list read to its end, at most its prior share of
     // the highest popularity). Stop once the n-th best is above that.
+    // The extra scores of movies a few places further down each list are fetched into the cache
+    // ahead of their use (a call runs cold: other backends share the cores between calls).
+    const std::size_t row_bytes = lists_.size() * sizeof(double);
+    const auto prefetch = [&](const std::vector<Entry>& list, std::size_t at) {
+        if (dense_extra_.empty() || at >= list.size()) return;
+        const char* row = reinterpret_cast<const char*>(
+            dense_extra_.data() + static_cast<std::size_t>(list[at].movie) * lists_.size());
+        for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
+        __builtin_prefetch(row + row_bytes - 1);
+    };
+    for (int i = 0; i < width; ++i)
+        for (std::size_t at = 0; at < kPrefetchAhead; ++at)
+            prefetch(lists_[static_cast<std::size_t>(clusters[i])], at);
     cursor_.assign(static_cast<std::size_t>(width), 0);
     bool complete = false;
     while (!complete) {
@@ -216,7 +232,7 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
             std::size_t& at = cursor_[static_cast<std::size_t>(i)];
             while (at < list.size() && (mark_[static_cast<std::size_t>(list[at].movie)] != 0 ||
                                         is_seen(list[at].id)))
-                ++at;
+                prefetch(list, ++at + kPrefetchAhead);
             const double w = static_cast<double>(weights[i]);
             if (at < list.size()) {
                 threshold += w * list[at].score;
