@@ -16,7 +16,7 @@ namespace {
 
 enum : uint8 { kKnown = 1, kMalformed = 2, kNullFingerprint = 4 };
 
-// Column arrays in user_id order; entries [offsets[i], offsets[i + 1]) of clusters/weights are
+// Column arrays in user_id order (looked up through a hash index); entries [offsets[i], offsets[i + 1]) of clusters/weights are
 // user i's soft assignment. Plain static data in a context of its own under TopMemoryContext.
 struct AssignmentCache {
     bool valid;        // the arrays below hold every row of the model below
@@ -35,6 +35,9 @@ struct AssignmentCache {
     int64 entries, entry_capacity;
     int32* clusters;
     float* weights;
+    // Open addressing on user_id: slot -> row + 1 (0: empty); mask + 1 slots, at most half full.
+    uint32* slots;
+    uint64 mask;
     int64 bytes, limit;
 };
 AssignmentCache cache;
@@ -91,6 +94,22 @@ bool append(void*, const AssignmentRow& row) {
     return c.entries <= PG_UINT32_MAX;
 }
 
+uint64 slot_of(int64 user_id) {
+    return (static_cast<uint64>(user_id) * UINT64CONST(0x9E3779B97F4A7C15)) >> 32;
+}
+
+// The hash index of the loaded rows, nslots (a power of two) slots.
+void build_slots(uint64 nslots) {
+    cache.slots = static_cast<uint32*>(
+        MemoryContextAllocExtended(cache.cxt, sizeof(uint32) * nslots, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO));
+    cache.mask = nslots - 1;
+    for (int64 i = 0; i < cache.count; ++i) {
+        uint64 at = slot_of(cache.users[i]) & cache.mask;
+        while (cache.slots[at] != 0) at = (at + 1) & cache.mask;
+        cache.slots[at] = static_cast<uint32>(i + 1);
+    }
+}
+
 // Loads the copy of `model` (cache.valid afterwards unless it does not fit or the catalog
 // changed meanwhile).
 void load(const ActiveModel& model, bool catalog_0_1_0) {
@@ -117,8 +136,15 @@ void load(const ActiveModel& model, bool catalog_0_1_0) {
     cache.weights =
         static_cast<float*>(MemoryContextAllocHuge(cache.cxt, sizeof(float) * cache.entry_capacity));
     const uint64 before = generation;
-    const bool complete = scan_model_assignments(model.model_id, catalog_0_1_0, append, nullptr);
+    bool complete = scan_model_assignments(model.model_id, catalog_0_1_0, append, nullptr);
     if (generation != before) return;  // invalidated meanwhile: tried again by the next call
+    if (complete) {
+        uint64 nslots = 16;
+        while (nslots < 2 * static_cast<uint64>(cache.count)) nslots *= 2;
+        cache.bytes += static_cast<int64>(nslots * sizeof(uint32));
+        complete = cache.bytes <= cache.limit && cache.count < PG_INT32_MAX;
+        if (complete) build_slots(nslots);
+    }
     if (!complete) {
         // Too large (or not in user order): no copy for this model.
         MemoryContextDelete(cache.cxt);
@@ -153,15 +179,13 @@ bool cached_assignment(const ActiveModel& model, int64 user_id, bool catalog_0_1
     memset(out, 0, sizeof *out);
     out->user_id = user_id;
     out->null_fingerprint = true;
-    int64 lo = 0, hi = cache.count;
-    while (lo < hi) {
-        const int64 mid = lo + (hi - lo) / 2;
-        if (cache.users[mid] < user_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == cache.count || cache.users[lo] != user_id) return true;  // not trained on
+    int64 lo = -1;
+    for (uint64 at = slot_of(user_id) & cache.mask; cache.slots[at] != 0; at = (at + 1) & cache.mask)
+        if (cache.users[cache.slots[at] - 1] == user_id) {
+            lo = cache.slots[at] - 1;
+            break;
+        }
+    if (lo < 0) return true;  // not trained on
     const uint8 flags = cache.flags[lo];
     out->null_fingerprint = (flags & kNullFingerprint) != 0;
     out->fingerprint = cache.fingerprints[lo];

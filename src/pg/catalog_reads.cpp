@@ -8,6 +8,8 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -16,6 +18,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -42,7 +45,22 @@ struct CatalogIds {
 CatalogIds catalog;
 bool callback_registered;
 
-void forget_catalog(Datum, Oid) { catalog.valid = false; }
+// The version of the active model's row that the last index lookup found. While that version is
+// visible to the snapshot and says active, it is the active model: an activation (a new model, a
+// switch, a rollback) replaces the active row in one transaction and the unique partial index
+// models_one_active admits one live active row, so no snapshot sees two. Fetching it by its tid
+// spares the index scan; when it is not visible (the row was updated or deleted, or the tid now
+// holds another row), the index is read again. Forgotten with the catalog ids.
+struct ActiveHint {
+    bool valid;
+    ItemPointerData tid;
+};
+ActiveHint hint;
+
+void forget_catalog(Datum, Oid) {
+    catalog.valid = false;
+    hint.valid = false;
+}
 
 bool resolve_catalog() {
     if (!callback_registered) {
@@ -130,6 +148,34 @@ void extract_assignment(TupleTableSlot* slot, bool with_fingerprint, MemoryConte
     set_soft_assignment(dc, null_clusters, dw, null_weights, cxt, row);
 }
 
+// The active model from the hinted row version, when it is visible to the snapshot and active.
+bool fetch_hinted(Relation models, ActiveModel* out) {
+    if (models->rd_tableam != GetHeapamTableAmRoutine() ||
+        ItemPointerGetBlockNumber(&hint.tid) >= RelationGetNumberOfBlocks(models))
+        return false;
+    HeapTupleData tuple;
+    tuple.t_self = hint.tid;
+    Buffer buffer = InvalidBuffer;
+    if (!heap_fetch(models, GetActiveSnapshot(), &tuple, &buffer, false)) return false;
+    const TupleDesc desc = RelationGetDescr(models);
+    bool null_id, null_created, null_k, null_active;
+    const Datum id = heap_getattr(&tuple, catalog.m_id, desc, &null_id);
+    const Datum created = heap_getattr(&tuple, catalog.m_created, desc, &null_created);
+    const Datum k = heap_getattr(&tuple, catalog.m_k, desc, &null_k);
+    const Datum active = heap_getattr(&tuple, catalog.m_active, desc, &null_active);
+    const bool found = !null_id && !null_active && DatumGetBool(active);
+    if (found) {
+        out->found = true;
+        out->model_id = DatumGetInt64(id);
+        out->created_at = null_created ? 0 : DatumGetTimestampTz(created);
+        out->k = null_k ? 0 : DatumGetInt32(k);
+        out->catalog_oid = RelationGetRelid(models);
+        out->assignments_oid = catalog.assignments;
+    }
+    ReleaseBuffer(buffer);
+    return found;
+}
+
 }  // namespace
 
 void set_soft_assignment(Datum clusters, bool null_clusters, Datum weights, bool null_weights,
@@ -157,8 +203,13 @@ bool read_active_model(bool catalog_0_1_0, ActiveModel* out) {
         !may_read(catalog.assignments, nullptr, 0, false))
         return false;
 
-    // The active model: the one entry of the partial unique index models_one_active.
     Relation models = table_open(models_id, AccessShareLock);
+    if (hint.valid && catalog.valid && fetch_hinted(models, out)) {
+        table_close(models, NoLock);
+        return true;
+    }
+    // The active model: the one entry of the partial unique index models_one_active.
+    hint.valid = false;
     Relation index = index_open(catalog.active_index, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(models, nullptr);
     IndexScanDesc scan = index_beginscan(models, index, GetActiveSnapshot(), 0, 0);
@@ -176,6 +227,11 @@ bool read_active_model(bool catalog_0_1_0, ActiveModel* out) {
         out->k = null_k ? 0 : DatumGetInt32(k);
         out->catalog_oid = models_id;
         out->assignments_oid = catalog.assignments;
+        // Invalidations that arrived with the locks have cleared catalog.valid: no hint then.
+        if (catalog.valid && models->rd_tableam == GetHeapamTableAmRoutine()) {
+            hint.tid = slot->tts_tid;
+            hint.valid = true;
+        }
         break;
     }
     index_endscan(scan);
