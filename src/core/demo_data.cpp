@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "demo_titles.hpp"
 #include "errors.hpp"
 #include "pure_cpp.hpp"
 
@@ -141,121 +142,6 @@ constexpr int kComedy = 4;
 constexpr int kDrama = 7;
 constexpr int kFavoredGenresPerGroup = 2;
 
-// Word lists of the invented titles. Each pattern below has its own shape (a leading "The",
-// "of", "'s", two words, a preposition) and no list repeats a word, so distinct combinations give
-// distinct titles.
-constexpr std::array<const char*, 64> kAdjectives = {
-    "Silent",  "Crimson", "Golden",    "Broken",    "Hidden",  "Last",     "Lost",     "Midnight",
-    "Burning", "Frozen",  "Distant",   "Wild",      "Quiet",   "Electric", "Hollow",   "Restless",
-    "Bitter",  "Velvet",  "Iron",      "Silver",    "Scarlet", "Endless",  "Savage",   "Gentle",
-    "Lonely",  "Fading",  "Shattered", "Forgotten", "Eternal", "Northern", "Sleeping", "Wandering",
-    "Dark",    "Bright",  "Cold",      "Final",     "Little",  "Great",    "Sweet",    "Crooked",
-    "Painted", "Stolen",  "Invisible", "Falling",   "Rising",  "Black",    "White",    "Blue",
-    "Emerald", "Amber",   "Copper",    "Paper",     "Haunted", "Hungry",   "Reckless", "Perfect",
-    "Strange", "Second",  "Twisted",   "Neon",      "Lucky",   "Secret",   "Southern", "Wicked"};
-constexpr std::array<const char*, 80> kNouns = {
-    "Harbor",   "River",      "Garden",    "Mountain",    "Road",    "House",    "City",
-    "Island",   "Kingdom",    "Forest",    "Bridge",      "Tower",   "Station",  "Horizon",
-    "Valley",   "Lighthouse", "Castle",    "Ocean",       "Train",   "Hotel",    "Empire",
-    "Letter",   "Promise",    "Stranger",  "Detective",   "Soldier", "Painter",  "Widow",
-    "Doctor",   "Gambler",    "Pilot",     "Sailor",      "Dancer",  "Prince",   "Queen",
-    "Thief",    "Witness",    "Hunter",    "Drifter",     "Teacher", "Frontier", "Circus",
-    "Orchard",  "Carnival",   "Machine",   "Mirror",      "Window",  "Garage",   "Diner",
-    "Motel",    "Canyon",     "Lagoon",    "Meadow",      "Harvest", "Voyage",   "Escape",
-    "Heist",    "Verdict",    "Rebellion", "Summer",      "Winter",  "Autumn",   "Crossing",
-    "Affair",   "Game",       "Compass",   "Lantern",     "Violin",  "Telegram", "Suitcase",
-    "Engine",   "Citadel",    "Monastery", "Observatory", "Factory", "Ballroom", "Fortress",
-    "Paradise", "Saint",      "Museum"};
-constexpr std::array<const char*, 48> kAbstracts = {
-    "Shadows",  "Fire",     "Dreams",  "Thunder", "Ashes",     "Tomorrow", "Silence",  "Stars",
-    "Glass",    "Smoke",    "Rain",    "Dust",    "Gold",      "Blood",    "Honor",    "Sorrow",
-    "Echoes",   "Whispers", "Lies",    "Wolves",  "Roses",     "Bones",    "Ghosts",   "Lightning",
-    "Salt",     "Steel",    "Fortune", "Mercy",   "Vengeance", "Desire",   "Memory",   "Heaven",
-    "Twilight", "Dawn",     "Storms",  "Waves",   "Sparrows",  "Thorns",   "Diamonds", "Kings",
-    "Angels",   "Sinners",  "Giants",  "Love",    "Glory",     "Danger",   "Music",    "Snow"};
-constexpr std::array<const char*, 40> kNames = {
-    "Margaret",  "Henry",  "Clara", "Victor", "Eleanor", "Samuel", "Rosa",     "Oscar",
-    "Lucia",     "Walter", "Nadia", "Felix",  "Irene",   "Arthur", "Greta",    "Hugo",
-    "Vera",      "Leo",    "Mabel", "Tobias", "Ingrid",  "Rufus",  "Delia",    "Emil",
-    "Josephine", "Abel",   "Marta", "Cyrus",  "Helena",  "Otto",   "Beatrice", "Silas",
-    "Yvonne",    "Jasper", "Olive", "Milo",   "Esther",  "Conrad", "Ruth",     "Dexter"};
-constexpr std::array<const char*, 32> kPlaces = {
-    "Lisbon",    "Tokyo",   "Havana",  "Berlin",  "Marrakesh", "Vienna",   "Cairo",
-    "Oslo",      "Manila",  "Dakar",   "Lima",    "Bombay",    "Prague",   "Istanbul",
-    "Montreal",  "Sydney",  "Naples",  "Tangier", "Shanghai",  "Budapest", "Casablanca",
-    "Reykjavik", "Nairobi", "Seville", "Athens",  "Kyoto",     "Odessa",   "Valparaiso",
-    "Dublin",    "Macau",   "Tucson",  "Memphis"};
-constexpr std::array<const char*, 4> kPrepositions = {"in", "over", "under", "after"};
-
-constexpr std::uint64_t kA = kAdjectives.size();
-constexpr std::uint64_t kN = kNouns.size();
-constexpr std::uint64_t kB = kAbstracts.size();
-constexpr std::uint64_t kP = kNames.size();
-constexpr std::uint64_t kL = kPlaces.size();
-constexpr std::uint64_t kR = kPrepositions.size();
-// Title patterns and how many titles each can make.
-constexpr std::array<std::uint64_t, 5> kPatternSizes = {
-    kA * kN,     // The <adjective> <noun>
-    kN* kB,      // <noun> of <abstract>
-    kP* kN,      // <name>'s <noun>
-    kA* kB,      // <adjective> <abstract>
-    kB* kR* kL,  // <abstract> <preposition> <place>
-};
-constexpr std::uint64_t kTitleSpace =
-    kPatternSizes[0] + kPatternSizes[1] + kPatternSizes[2] + kPatternSizes[3] + kPatternSizes[4];
-
-std::string roman(std::uint64_t n) {
-    static constexpr std::array<std::pair<std::uint64_t, const char*>, 13> kDigits = {{{1000, "M"},
-                                                                                       {900, "CM"},
-                                                                                       {500, "D"},
-                                                                                       {400, "CD"},
-                                                                                       {100, "C"},
-                                                                                       {90, "XC"},
-                                                                                       {50, "L"},
-                                                                                       {40, "XL"},
-                                                                                       {10, "X"},
-                                                                                       {9, "IX"},
-                                                                                       {5, "V"},
-                                                                                       {4, "IV"},
-                                                                                       {1, "I"}}};
-    std::string out;
-    for (const auto& [value, digits] : kDigits) {
-        while (n >= value) {
-            out += digits;
-            n -= value;
-        }
-    }
-    return out;
-}
-
-// The base title number c (0 <= c < kTitleSpace) as words.
-std::string title_words(std::uint64_t c) {
-    std::size_t pattern = 0;
-    while (c >= kPatternSizes[pattern]) {
-        c -= kPatternSizes[pattern];
-        ++pattern;
-    }
-    std::string t;
-    switch (pattern) {
-        case 0:
-            t = std::string("The ") + kAdjectives[c / kN] + " " + kNouns[c % kN];
-            break;
-        case 1:
-            t = std::string(kNouns[c / kB]) + " of " + kAbstracts[c % kB];
-            break;
-        case 2:
-            t = std::string(kNames[c / kN]) + "'s " + kNouns[c % kN];
-            break;
-        case 3:
-            t = std::string(kAdjectives[c / kB]) + " " + kAbstracts[c % kB];
-            break;
-        default:
-            t = std::string(kAbstracts[c / (kR * kL)]) + " " + kPrepositions[(c / kL) % kR] + " " +
-                kPlaces[c % kL];
-            break;
-    }
-    return t;
-}
 
 // Tables every consumer shares; they depend only on (seed, movies).
 struct MovieTables {
@@ -419,16 +305,17 @@ std::vector<DemoMovie> demo_movies(const DemoParams& p) {
             std::swap(genre_order[i], genre_order[uniform_below(rng, i + 1)]);
         }
     }
-    // Titles: base title (a * rank + b) mod kTitleSpace, a coprime with kTitleSpace, so the
-    // kTitleSpace most popular movies get distinct titles; less popular repeats are sequels.
+    // Titles: base title (a * rank + b) mod title_space, a coprime with title_space, so the
+    // title_space most popular movies get distinct titles; less popular repeats are sequels.
+    const std::uint64_t title_space = demo_title_space();
     std::uint64_t stride = 1;
     std::uint64_t offset = 0;
     {
         std::mt19937_64 rng(derive_seed(p.seed, kTagTitles, 0));
-        stride = 1 + uniform_below(rng, kTitleSpace - 1);
-        while (std::gcd(stride, kTitleSpace) != 1)
-            stride = stride % (kTitleSpace - 1) + 1;
-        offset = uniform_below(rng, kTitleSpace);
+        stride = 1 + uniform_below(rng, title_space - 1);
+        while (std::gcd(stride, title_space) != 1)
+            stride = stride % (title_space - 1) + 1;
+        offset = uniform_below(rng, title_space);
     }
 
     std::vector<DemoMovie> out;
@@ -485,10 +372,10 @@ std::vector<DemoMovie> demo_movies(const DemoParams& p) {
         }
 
         const auto r = static_cast<std::uint64_t>(t.rank[i]);
-        std::string title = title_words((stride * (r % kTitleSpace) + offset) % kTitleSpace);
-        const std::uint64_t sequel = r / kTitleSpace + 1;
+        std::string title = demo_title_words((stride * (r % title_space) + offset) % title_space);
+        const std::uint64_t sequel = r / title_space + 1;
         if (sequel > 1)
-            title += " " + roman(sequel);
+            title += " " + roman_numeral(sequel);
         title += " (" + std::to_string(year) + ")";
 
         out.push_back(DemoMovie{id, std::move(title), year, std::move(genres)});
