@@ -139,6 +139,13 @@ void load(const ActiveModel& model, bool catalog_0_1_0) {
     bool complete = scan_model_assignments(model.model_id, catalog_0_1_0, append, nullptr);
     if (generation != before) return;  // invalidated meanwhile: tried again by the next call
     if (complete) {
+        // The arrays grew by doubling: down to their sizes.
+        cache.users = grow(cache.users, Max(cache.count, 1));
+        cache.fingerprints = grow(cache.fingerprints, Max(cache.count, 1));
+        cache.flags = grow(cache.flags, Max(cache.count, 1));
+        cache.offsets = grow(cache.offsets, cache.count + 1);
+        cache.clusters = grow(cache.clusters, Max(cache.entries, 1));
+        cache.weights = grow(cache.weights, Max(cache.entries, 1));
         uint64 nslots = 16;
         while (nslots < 2 * static_cast<uint64>(cache.count)) nslots *= 2;
         cache.bytes += static_cast<int64>(nslots * sizeof(uint32));
