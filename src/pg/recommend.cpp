@@ -2,16 +2,17 @@
 //
 // Per backend, the serving part of the active model (cluster lists, prior weights, popular list,
 // and the centroids for fold-in) is cached as a core::ServingModel and a core::FoldIn together
-// with a kept plan that reads a user's current ratings from the model's source relation. Every
-// call looks up the active model and the user's stored assignment, and reads the user's ratings:
-// directly through the indexes (serving_reads.cpp) when the caller's rights allow it without row-
-// level security, else by the SQL queries (one lookup query, the kept plan); SPI is connected only
-// when a query is needed. The cache is reloaded when the active model changed. The user's ratings
-// are read at call time: they are
-// excluded from the result, and when they differ from the ones the model was trained on (or the
-// model does not know the user) the user is folded in from them (source 'fold_in'). Cluster ids
-// of the catalog are stable across retraining, not necessarily 1..k: the stored soft assignments
-// and the centroids map to the core's indexes 0..k-1 through cluster_index.hpp.
+// with a kept plan that reads a user's current ratings from the model's source relation
+// (serving_cache.cpp), and the model's stored assignments are copied (assignment_cache.cpp).
+// Every call looks up the active model, the user's stored assignment (from the copy, else through
+// the primary key) and the user's ratings: directly (catalog_reads.cpp, serving_reads.cpp) when
+// the caller's rights allow it without row-level security, else by the SQL queries (one lookup
+// query, the kept plan); SPI is connected only when a query is needed. The caches are reloaded
+// when the active model changed. The user's ratings are read at call time: they are excluded
+// from the result, and when they differ from the ones the model was trained on (or the model
+// does not know the user) the user is folded in from them (source 'fold_in'). Cluster ids of the
+// catalog are stable across retraining, not necessarily 1..k: the stored soft assignments and
+// the centroids map to the core's indexes 0..k-1 through cluster_index.hpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
