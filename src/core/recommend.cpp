@@ -10,6 +10,9 @@ namespace movie_recs::core {
 
 namespace {
 
+// How far down each list the extra scores are prefetched.
+constexpr std::size_t kPrefetchAhead = 4;
+
 bool better(const ScoredMovie& a, const ScoredMovie& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.movie_id < b.movie_id;
@@ -32,6 +35,26 @@ ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
         for (const auto& s : list) ids_.push_back(s.movie_id);
     std::sort(ids_.begin(), ids_.end());
     ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    // Dense indexes in the order of each movie's best rank in any list (ties by id): the movies
+    // every call reads, near the top of the lists, share a few cache lines of the per-movie
+    // tables. The results do not depend on the order.
+    {
+        std::unordered_map<std::int64_t, std::size_t> best;
+        best.reserve(ids_.size());
+        const auto note = [&best](const std::vector<ScoredMovie>& list) {
+            std::vector<ScoredMovie> sorted(list);
+            std::stable_sort(sorted.begin(), sorted.end(), better);
+            for (std::size_t r = 0; r < sorted.size(); ++r) {
+                auto it = best.emplace(sorted[r].movie_id, r).first;
+                it->second = std::min(it->second, r);
+            }
+        };
+        note(popular);
+        for (const auto& list : cluster_lists) note(list);
+        std::stable_sort(ids_.begin(), ids_.end(), [&best](std::int64_t a, std::int64_t b) {
+            return best.at(a) < best.at(b);
+        });
+    }
     index_.reserve(ids_.size());
     for (std::size_t i = 0; i < ids_.size(); ++i)
         index_.emplace(ids_[i], static_cast<std::int32_t>(i));
@@ -186,6 +209,19 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     // is neither seen (never a result) nor considered yet: a movie not met yet scores at most the
     // weighted sum of the scores there (for a list read to its end, at most its prior share of
     // the highest popularity). Stop once the n-th best is above that.
+    // The extra scores of movies a few places further down each list are fetched into the cache
+    // ahead of their use (a call runs cold: other backends share the cores between calls).
+    const std::size_t row_bytes = lists_.size() * sizeof(double);
+    const auto prefetch = [&](const std::vector<Entry>& list, std::size_t at) {
+        if (dense_extra_.empty() || at >= list.size()) return;
+        const char* row = reinterpret_cast<const char*>(
+            dense_extra_.data() + static_cast<std::size_t>(list[at].movie) * lists_.size());
+        for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
+        __builtin_prefetch(row + row_bytes - 1);
+    };
+    for (int i = 0; i < width; ++i)
+        for (std::size_t at = 0; at < kPrefetchAhead; ++at)
+            prefetch(lists_[static_cast<std::size_t>(clusters[i])], at);
     cursor_.assign(static_cast<std::size_t>(width), 0);
     bool complete = false;
     while (!complete) {
@@ -196,7 +232,7 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
             std::size_t& at = cursor_[static_cast<std::size_t>(i)];
             while (at < list.size() && (mark_[static_cast<std::size_t>(list[at].movie)] != 0 ||
                                         is_seen(list[at].id)))
-                ++at;
+                prefetch(list, ++at + kPrefetchAhead);
             const double w = static_cast<double>(weights[i]);
             if (at < list.size()) {
                 threshold += w * list[at].score;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/kmeans.hpp"
+#include "pg/assignment_cache.hpp"
 #include "pg/guard.hpp"
 #include "pg/settings.hpp"
 
@@ -24,6 +25,9 @@ namespace {
 constexpr int kMaxThreadsDefault = 0;  // 0 = follow max_parallel_maintenance_workers
 constexpr int kKeepModelsDefault = 0;  // 0 = keep every model
 constexpr int kMaxKeepModels = 1000000;
+// 64 MB: the stored assignments of about 900,000 users (5 soft clusters each, about 70 bytes).
+constexpr int kAssignmentCacheDefaultKb = 64 * 1024;
+constexpr int kMaxAssignmentCacheKb = MAX_KILOBYTES;
 }
 
 int training_threads() {
@@ -51,5 +55,12 @@ void _PG_init(void) {
         "to. 0 keeps every model.",
         &pg::keep_models_setting, pg::kKeepModelsDefault, 0, pg::kMaxKeepModels, PGC_USERSET, 0,
         nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "movie_recs.assignment_cache_size",
+        "Largest copy of the active model's stored assignments kept per backend for serving.",
+        "recommend_movies() looks users up in the copy instead of the assignments index. A model "
+        "whose assignments do not fit is served through the index. 0 keeps no copy.",
+        &pg::assignment_cache_kb, pg::kAssignmentCacheDefaultKb, 0, pg::kMaxAssignmentCacheKb,
+        PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("movie_recs");
 }

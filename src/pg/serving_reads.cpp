@@ -1,7 +1,8 @@
-// Direct index reads for recommend_movies() (see serving_reads.hpp).
+// Direct index read of a user's ratings for recommend_movies() (see serving_reads.hpp).
 #include <cstring>
 #include <initializer_list>
 
+#include "pg/index_access.hpp"
 #include "pg/serving_reads.hpp"
 
 extern "C" {
@@ -36,27 +37,6 @@ extern "C" {
 
 namespace movie_recs::pg {
 namespace {
-
-// The caller may read these columns of relid as a SELECT naming them would: usage of its schema,
-// the table privilege or (with columns_suffice) every named column's, and no row-level security
-// applies. Without columns_suffice a column privilege alone does not do: the SQL query also names
-// columns the caller might not be granted (e.g. tableoid).
-bool may_read(Oid relid, const AttrNumber* columns, int count, bool columns_suffice) {
-    if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED) return false;
-    const Oid role = GetUserId();
-#if PG_VERSION_NUM >= 160000  // pg_namespace_aclcheck() became object_aclcheck() in 16
-    if (object_aclcheck(NamespaceRelationId, get_rel_namespace(relid), role, ACL_USAGE) !=
-        ACLCHECK_OK)
-#else
-    if (pg_namespace_aclcheck(get_rel_namespace(relid), role, ACL_USAGE) != ACLCHECK_OK)
-#endif
-        return false;
-    if (pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK) return true;
-    if (!columns_suffice) return false;
-    for (int i = 0; i < count; ++i)
-        if (pg_attribute_aclcheck(relid, columns[i], role, ACL_SELECT) != ACLCHECK_OK) return false;
-    return true;
-}
 
 // The locked relation still is schema.table with these columns of these (base) types. They were
 // looked up before the lock was taken: a change committed while the caller waited for the lock
@@ -95,72 +75,6 @@ double rating_value(Datum d, Oid type) {
     }
 }
 
-// The index an equality scan on one column uses: its oid, and the scan key's function and
-// collation.
-struct IndexChoice {
-    Oid index;  // InvalidOid: none
-    RegProcedure proc;
-    Oid collation;
-};
-
-// A valid btree index without predicate whose first key is column `att`, with an equality
-// operator between its key type and bigint, preferring one whose second column is `then` (0: no
-// preference). index is InvalidOid when the relation has none.
-IndexChoice choose_equality_index(Relation heap, AttrNumber att, AttrNumber then) {
-    List* indexes = RelationGetIndexList(heap);
-    IndexChoice found = {InvalidOid, InvalidOid, InvalidOid};
-    ListCell* lc;
-    foreach (lc, indexes) {
-        Relation idx = index_open(lfirst_oid(lc), AccessShareLock);
-        const Form_pg_index form = idx->rd_index;
-        Oid op = InvalidOid;
-        if (idx->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indnkeyatts > 0 &&
-            form->indkey.values[0] == att &&
-            heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, nullptr))
-            op = get_opfamily_member(idx->rd_opfamily[0], idx->rd_opcintype[0], INT8OID,
-                                     BTEqualStrategyNumber);
-        const bool preferred = OidIsValid(op) && then != 0 && form->indnatts >= 2 &&
-                               form->indkey.values[1] == then;
-        if (OidIsValid(op) && (!OidIsValid(found.index) || preferred))
-            found = {RelationGetRelid(idx), get_opcode(op), idx->rd_indcollation[0]};
-        index_close(idx, AccessShareLock);
-        if (OidIsValid(found.index) && (preferred || then == 0)) break;
-    }
-    list_free(indexes);
-    return found;
-}
-
-// Opens the chosen index (AccessShareLock) and sets its scan key for `value`.
-Relation open_chosen_index(const IndexChoice& choice, int64 value, ScanKey key) {
-    Relation idx = index_open(choice.index, AccessShareLock);
-    ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, INT8OID, choice.collation,
-                           choice.proc, Int64GetDatum(value));
-    return idx;
-}
-
-// Copies a one-dimensional array of 4-byte elements without NULLs; false when it is not one.
-bool copy_array(Datum d, Oid elemtype, MemoryContext cxt, int* n, void** out) {
-    ArrayType* a = DatumGetArrayTypeP(d);
-    if (ARR_ELEMTYPE(a) != elemtype || ARR_HASNULL(a) || ARR_NDIM(a) > 1) return false;
-    *n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
-    *out = MemoryContextAlloc(cxt, sizeof(int32) * Max(*n, 1));
-    memcpy(*out, ARR_DATA_PTR(a), sizeof(int32) * *n);
-    return true;
-}
-
-// The catalog's relations and columns, resolved once per backend; forgotten on any relcache
-// invalidation (e.g. the extension dropped and created again).
-struct CatalogIds {
-    bool valid;
-    Oid models, assignments, active_index;
-    AttrNumber m_id, m_created, m_k, m_active;
-    AttrNumber a_model, a_user, a_clusters, a_weights;
-    AttrNumber a_fingerprint;  // InvalidAttrNumber on a 0.1.0 catalog
-    bool pkey_chosen;          // pkey below was looked up (after the first open of assignments)
-    IndexChoice pkey;          // (model_id, user_id) of assignments; index InvalidOid: none
-};
-CatalogIds catalog;
-
 // The source relation of the active model as read_user_ratings() resolved it, for the names it
 // was resolved from; forgotten on any relcache invalidation and any change of a schema.
 struct SourceIds {
@@ -178,152 +92,16 @@ struct SourceIds {
 SourceIds source;
 bool callbacks_registered;
 
-void forget_catalog(Datum, Oid) {
-    catalog.valid = false;
-    source.valid = false;
-}
+void forget_source_rel(Datum, Oid) { source.valid = false; }
 
 void forget_source(Datum, int, uint32) { source.valid = false; }
 
 void register_callbacks() {
     if (callbacks_registered) return;
-    CacheRegisterRelcacheCallback(forget_catalog, (Datum)0);
+    CacheRegisterRelcacheCallback(forget_source_rel, (Datum)0);
     CacheRegisterSyscacheCallback(NAMESPACEOID, forget_source, (Datum)0);
     callbacks_registered = true;
 }
-
-bool resolve_catalog() {
-    register_callbacks();
-    if (catalog.valid) return true;
-    const Oid nsp = get_namespace_oid("movie_recs", true);
-    CatalogIds c;
-    c.models = get_relname_relid("models", nsp);
-    c.assignments = get_relname_relid("assignments", nsp);
-    c.active_index = get_relname_relid("models_one_active", nsp);
-    if (!OidIsValid(c.models) || !OidIsValid(c.assignments) || !OidIsValid(c.active_index))
-        return false;
-    c.m_id = get_attnum(c.models, "model_id");
-    c.m_created = get_attnum(c.models, "created_at");
-    c.m_k = get_attnum(c.models, "k");
-    c.m_active = get_attnum(c.models, "active");
-    c.a_model = get_attnum(c.assignments, "model_id");
-    c.a_user = get_attnum(c.assignments, "user_id");
-    c.a_clusters = get_attnum(c.assignments, "soft_clusters");
-    c.a_weights = get_attnum(c.assignments, "soft_weights");
-    c.a_fingerprint = get_attnum(c.assignments, "fingerprint");
-    for (AttrNumber a : {c.m_id, c.m_created, c.m_k, c.m_active, c.a_model, c.a_user,
-                         c.a_clusters, c.a_weights})
-        if (a == InvalidAttrNumber) return false;
-    c.pkey_chosen = false;
-    c.valid = true;
-    catalog = c;
-    return true;
-}
-
-}  // namespace
-
-bool read_active_model(int64 user_id, bool catalog_0_1_0, MemoryContext cxt, ActiveModel* out) {
-    memset(out, 0, sizeof *out);
-    out->null_fingerprint = true;
-    if (!resolve_catalog()) return false;
-    const bool with_fingerprint = !catalog_0_1_0;
-    if (with_fingerprint && catalog.a_fingerprint == InvalidAttrNumber) return false;
-    const Oid models_id = catalog.models, assignments_id = catalog.assignments;
-    const AttrNumber m_id = catalog.m_id, m_created = catalog.m_created, m_k = catalog.m_k,
-                     m_active = catalog.m_active;
-    const AttrNumber a_model = catalog.a_model, a_user = catalog.a_user,
-                     a_clusters = catalog.a_clusters, a_weights = catalog.a_weights;
-    if (!may_read(models_id, nullptr, 0, false) || !may_read(assignments_id, nullptr, 0, false))
-        return false;
-
-    // The active model: the one entry of the partial unique index models_one_active.
-    Snapshot snapshot = GetActiveSnapshot();
-    Relation models = table_open(models_id, AccessShareLock);
-    Relation index = index_open(catalog.active_index, AccessShareLock);
-    TupleTableSlot* slot = table_slot_create(models, nullptr);
-    IndexScanDesc scan = index_beginscan(models, index, snapshot, 0, 0);
-    index_rescan(scan, nullptr, 0, nullptr, 0);
-    while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        bool null_id, null_created, null_k, null_active;
-        const Datum id = slot_getattr(slot, m_id, &null_id);
-        const Datum created = slot_getattr(slot, m_created, &null_created);
-        const Datum k = slot_getattr(slot, m_k, &null_k);
-        const Datum active = slot_getattr(slot, m_active, &null_active);
-        if (null_id || null_active || !DatumGetBool(active)) continue;
-        out->found = true;
-        out->model_id = DatumGetInt64(id);
-        out->created_at = null_created ? 0 : DatumGetTimestampTz(created);
-        out->k = null_k ? 0 : DatumGetInt32(k);
-        out->catalog_oid = models_id;
-        break;
-    }
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
-    index_close(index, NoLock);
-    table_close(models, NoLock);
-    if (!out->found) return true;
-
-    // The user's row of assignments, by its primary key (model_id, user_id); the index is
-    // chosen once per backend (forgotten with the catalog ids on a relcache invalidation).
-    Relation assignments = table_open(assignments_id, AccessShareLock);
-    if (!catalog.valid) {  // invalidated while locking: resolved again by the next call
-        table_close(assignments, NoLock);
-        return false;
-    }
-    if (!catalog.pkey_chosen) {
-        IndexChoice choice = choose_equality_index(assignments, a_model, a_user);
-        if (OidIsValid(choice.index)) {
-            Relation idx = index_open(choice.index, AccessShareLock);
-            if (idx->rd_index->indnkeyatts < 2 || idx->rd_index->indkey.values[1] != a_user)
-                choice.index = InvalidOid;
-            index_close(idx, AccessShareLock);
-        }
-        if (!catalog.valid) {
-            table_close(assignments, NoLock);
-            return false;
-        }
-        catalog.pkey = choice;
-        catalog.pkey_chosen = true;
-    }
-    if (!OidIsValid(catalog.pkey.index)) {
-        table_close(assignments, NoLock);
-        return false;
-    }
-    ScanKeyData keys[2];
-    Relation pkey = open_chosen_index(catalog.pkey, out->model_id, &keys[0]);
-    ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, INT8OID, InvalidOid, F_INT8EQ,
-                           Int64GetDatum(user_id));
-    slot = table_slot_create(assignments, nullptr);
-    scan = index_beginscan(assignments, pkey, snapshot, 2, 0);
-    index_rescan(scan, keys, 2, nullptr, 0);
-    if (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        bool null_clusters, null_weights;
-        const Datum dc = slot_getattr(slot, a_clusters, &null_clusters);
-        const Datum dw = slot_getattr(slot, a_weights, &null_weights);
-        if (with_fingerprint) {
-            const Datum df = slot_getattr(slot, catalog.a_fingerprint, &out->null_fingerprint);
-            if (!out->null_fingerprint) out->fingerprint = DatumGetInt64(df);
-        }
-        if (!null_clusters && !null_weights) {
-            out->known = true;
-            int nw = 0;
-            void* pc = nullptr;
-            void* pw = nullptr;
-            if (!copy_array(dc, INT4OID, cxt, &out->width, &pc) ||
-                !copy_array(dw, FLOAT4OID, cxt, &nw, &pw) || nw != out->width)
-                out->malformed = true;
-            out->clusters = static_cast<int32*>(pc);
-            out->weights = static_cast<float*>(pw);
-        }
-    }
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
-    index_close(pkey, NoLock);
-    table_close(assignments, NoLock);
-    return true;
-}
-
-namespace {
 
 bool same_name(const char* a, const char* b) {
     return a == nullptr ? b == nullptr : b != nullptr && strcmp(a, b) == 0;
