@@ -239,8 +239,19 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
     // Popularity and per-cluster counts of the members with the signal for each movie (liked:
     // rated at least their mean rating), and fingerprints of the rated sets. Each worker counts
     // a fixed share of the users in its own integer counts, added up afterwards: exact, so the
-    // result does not depend on the thread count.
+    // result does not depend on the thread count. Users are taken cluster by cluster, so that
+    // the counts being incremented are one cluster's row, which stays in cache.
     model.fingerprint.resize(static_cast<std::size_t>(users));
+    std::vector<std::int32_t> by_cluster(static_cast<std::size_t>(users));
+    {
+        std::vector<std::int64_t> next(static_cast<std::size_t>(k) + 1, 0);
+        for (std::int64_t u = 0; u < users; ++u)
+            ++next[static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]) + 1];
+        for (int c = 0; c < k; ++c) next[static_cast<std::size_t>(c) + 1] += next[static_cast<std::size_t>(c)];
+        for (std::int64_t u = 0; u < users; ++u)
+            by_cluster[static_cast<std::size_t>(next[static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)])]++)] =
+                static_cast<std::int32_t>(u);
+    }
     const SparseRows& r = m.rows();
     const int workers = static_cast<int>(
         std::max<std::int64_t>(1, std::min<std::int64_t>(params.kmeans.threads, users)));
@@ -255,7 +266,8 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
                 pop.assign(M, 0);
                 cnt.assign(static_cast<std::size_t>(k) * M, 0);
                 std::vector<std::int64_t> rated;
-                for (std::int64_t u = users * w / workers; u < users * (w + 1) / workers; ++u) {
+                for (std::int64_t at = users * w / workers; at < users * (w + 1) / workers; ++at) {
+                    const std::int64_t u = by_cluster[static_cast<std::size_t>(at)];
                     const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
                     double mean = 0, n = 0;
                     for (SparseRows::InnerIterator it(r, u); it; ++it) {

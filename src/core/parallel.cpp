@@ -22,24 +22,15 @@ void cancelled() {
     throw Error(ErrorKind::Cancelled, "canceling movie_recs work on request");
 }
 
-// Blocks every signal in the calling thread for its lifetime, so threads started meanwhile
-// inherit a full mask: signals stay with the thread the host expects them on.
-class SignalMaskGuard {
-public:
-    SignalMaskGuard() {
-        sigset_t all;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &saved_);
-    }
-    ~SignalMaskGuard() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
-    SignalMaskGuard(const SignalMaskGuard&) = delete;
-    SignalMaskGuard& operator=(const SignalMaskGuard&) = delete;
-
-private:
-    sigset_t saved_;
-};
-
 }  // namespace
+
+SignalMaskGuard::SignalMaskGuard() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_);
+}
+
+SignalMaskGuard::~SignalMaskGuard() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
 
 void parallel_rows(std::int64_t rows, int threads, const Hooks& hooks,
                    const std::function<void(std::int64_t, std::int64_t)>& body,

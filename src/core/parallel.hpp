@@ -1,12 +1,27 @@
 // A fixed split of rows over worker threads, with cancellation polled on the calling thread.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 
 #include "hooks.hpp"
 
 namespace movie_recs::core {
+
+// Blocks every signal in the calling thread for its lifetime, so threads started meanwhile
+// inherit a full mask: signals stay with the thread the host expects them on.
+class SignalMaskGuard {
+public:
+    SignalMaskGuard();
+    ~SignalMaskGuard();
+    SignalMaskGuard(const SignalMaskGuard&) = delete;
+    SignalMaskGuard& operator=(const SignalMaskGuard&) = delete;
+
+private:
+    sigset_t saved_;
+};
 
 // Rows per block of parallel_rows() unless told otherwise.
 constexpr std::int64_t kBlockRows = 2048;

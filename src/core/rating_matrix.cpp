@@ -55,6 +55,36 @@ float from_ordered_bits(std::uint32_t b) {
     return v;
 }
 
+// Rows at least this long are sorted by counting sorts on the bytes of the column.
+constexpr std::size_t kRadixMinRow = 64;
+
+// Sorts keys (column << 32 | ordered value bits) ascending, into the order std::sort gives: long
+// rows by a stable counting sort on each byte of the column that the largest column uses, then
+// each run of one column (duplicates, rare) by value; short rows with std::sort. tmp holds n keys.
+void sort_keys(std::uint64_t* keys, std::uint64_t* tmp, std::size_t n, std::uint32_t max_col) {
+    if (n < kRadixMinRow) {
+        std::sort(keys, keys + n);
+        return;
+    }
+    std::uint64_t* from = keys;
+    std::uint64_t* to = tmp;
+    for (int byte = 0; byte < 4 && (byte == 0 || (max_col >> (8 * byte)) != 0); ++byte) {
+        const int shift = 32 + 8 * byte;
+        std::size_t start[257] = {};
+        for (std::size_t i = 0; i < n; ++i) ++start[((from[i] >> shift) & 255U) + 1];
+        for (int b = 0; b < 256; ++b) start[b + 1] += start[b];
+        for (std::size_t i = 0; i < n; ++i) to[start[(from[i] >> shift) & 255U]++] = from[i];
+        std::swap(from, to);
+    }
+    if (from != keys) std::memcpy(keys, from, n * sizeof(std::uint64_t));
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i + 1;
+        while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) ++j;
+        if (j - i > 1) std::sort(keys + i, keys + j);
+        i = j;
+    }
+}
+
 // Sorts one row by (column, value) and merges runs of one column into their mean. Returns the
 // row's new length. scratch is reused across rows.
 std::int64_t sort_and_merge_row(std::int32_t* cols, float* vals, std::int64_t n,
@@ -62,11 +92,14 @@ std::int64_t sort_and_merge_row(std::int32_t* cols, float* vals, std::int64_t n,
     bool sorted = true;
     for (std::int64_t e = 1; e < n && sorted; ++e) sorted = cols[e - 1] < cols[e];
     if (sorted) return n;
-    scratch.resize(static_cast<std::size_t>(n));
-    for (std::int64_t e = 0; e < n; ++e)
-        scratch[static_cast<std::size_t>(e)] =
-            (static_cast<std::uint64_t>(static_cast<std::uint32_t>(cols[e])) << 32) | ordered_bits(vals[e]);
-    std::sort(scratch.begin(), scratch.end());
+    scratch.resize(2 * static_cast<std::size_t>(n));
+    std::uint32_t max_col = 0;
+    for (std::int64_t e = 0; e < n; ++e) {
+        const auto col = static_cast<std::uint32_t>(cols[e]);
+        max_col = std::max(max_col, col);
+        scratch[static_cast<std::size_t>(e)] = (static_cast<std::uint64_t>(col) << 32) | ordered_bits(vals[e]);
+    }
+    sort_keys(scratch.data(), scratch.data() + n, static_cast<std::size_t>(n), max_col);
     std::int64_t out = 0;
     for (std::int64_t e = 0; e < n;) {
         const auto col = static_cast<std::int32_t>(scratch[static_cast<std::size_t>(e)] >> 32);

@@ -1,8 +1,9 @@
 // Reading the ratings to train on: the relation and its columns are checked first, then the rows
-// are read with the caller's rights (privileges, row-level security) by one read-only query
-// whose rows go straight from the executor to a DestReceiver: no result set is materialized and
-// no row is copied or allocated. The receiver hands batches of rows to a core::RatingCollector
-// (12 bytes a rating), owned by the training memory context so that an error frees it.
+// are read with the caller's rights (privileges, row-level security): straight from the heap when
+// that reads exactly the same rows (direct_read.cpp), else by one read-only query whose rows go
+// straight from the executor to a DestReceiver: no result set is materialized and no row is
+// copied or allocated. Both hand batches of rows to a core::RatingCollector (12 bytes a rating;
+// ratings_receiver.cpp), owned by the training memory context so that an error frees it.
 // The receiver frames hold no C++ object; the collector is reached through noexcept calls.
 #include <cfloat>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "core/rating_matrix.hpp"
 #include "pg/guard.hpp"
 #include "pg/progress.hpp"
+#include "pg/ratings_receiver.hpp"
 #include "pg/train_types.hpp"
 
 extern "C" {
@@ -37,16 +39,8 @@ extern "C" {
 
 namespace movie_recs::pg {
 
-// The ratings read so far (see RatingsInput::ratings).
-struct CollectedRatings {
-    core::RatingCollector* collector;  // owned; deleted with the context or when consumed
-    MemoryContextCallback on_delete;
-};
-
 namespace {
 
-constexpr int kBatchRows = 8192;
-constexpr int64 kProgressRows = 1 << 20;
 // Relations of at least this many blocks get a warning when no index leads with the user column.
 constexpr BlockNumber kIndexWarningBlocks = 1024;
 
@@ -118,77 +112,7 @@ void warn_without_user_index(Oid relid, char relkind, const RatingsSource& src,
                      quote_identifier(user_column))));
 }
 
-// ---- the collector, through calls that never throw --------------------------------------
-
-void delete_collector(void* arg) noexcept {
-    CollectedRatings* c = static_cast<CollectedRatings*>(arg);
-    delete c->collector;
-    c->collector = nullptr;
-}
-
-core::RatingCollector* new_collector() noexcept {
-    try {
-        return new core::RatingCollector();
-    } catch (...) {
-        return nullptr;
-    }
-}
-
-enum class AddResult { Ok, OutOfMemory, TooMany };
-
-AddResult collector_add(core::RatingCollector* c, const core::RatingTriple* rows, int n) noexcept {
-    try {
-        c->add(rows, static_cast<std::size_t>(n));
-        return AddResult::Ok;
-    } catch (const std::bad_alloc&) {
-        return AddResult::OutOfMemory;
-    } catch (...) {
-        return AddResult::TooMany;  // the only core::Error left: more than kMaxRatings rows
-    }
-}
-
 // ---- the receiver --------------------------------------------------------------------------
-
-// Why the receiver stopped the scan early. The error is raised once the query has finished, so
-// that it reads like the other errors of train_movie_clusters() (no query context).
-enum class Stop { None, BadRating, OutOfMemory, TooMany, OverLimit };
-
-struct RatingsReceiver {
-    DestReceiver pub;  // first: the executor sees a DestReceiver
-    const TrainArgs* args;
-    RatingsInput* out;
-    core::RatingTriple* batch;
-    int batch_rows;
-    int64 next_progress;
-    Stop stop;
-    core::RatingTriple bad;  // Stop::BadRating
-    int64 need;              // Stop::OverLimit
-};
-
-bool flush_batch(RatingsReceiver* r) {
-    if (r->batch_rows == 0) return true;
-    core::RatingCollector* col = r->out->ratings->collector;
-    switch (collector_add(col, r->batch, r->batch_rows)) {
-        case AddResult::Ok: break;
-        case AddResult::OutOfMemory: r->stop = Stop::OutOfMemory; return false;
-        case AddResult::TooMany: r->stop = Stop::TooMany; return false;
-    }
-    r->out->count += r->batch_rows;
-    r->batch_rows = 0;
-    // The memory that holding the ratings and building the matrix will need, so far.
-    const int64 need = core::estimate_build_bytes(col->rows(), col->users(), col->movies());
-    if (need > r->args->memory_limit) {
-        r->stop = Stop::OverLimit;
-        r->need = need;
-        return false;
-    }
-    if (r->out->count >= r->next_progress) {
-        r->next_progress += kProgressRows;
-        progress_reading(r->out->count);
-    }
-    CHECK_FOR_INTERRUPTS();
-    return true;
-}
 
 // Columns: user (int8), movie (int8), and rating (float8) unless training without ratings.
 bool receive_rating(TupleTableSlot* slot, DestReceiver* self) {
@@ -201,17 +125,8 @@ bool receive_rating(TupleTableSlot* slot, DestReceiver* self) {
         ++r->out->skipped_nulls;
         return true;
     }
-    core::RatingTriple& t = r->batch[r->batch_rows];
-    t.user_id = DatumGetInt64(v[0]);
-    t.movie_id = DatumGetInt64(v[1]);
-    t.rating = natts > 2 ? DatumGetFloat8(v[2]) : 1.0;
-    if (!core::rating_in_range(t.rating)) {
-        r->stop = Stop::BadRating;
-        r->bad = t;
-        return false;  // stops the executor
-    }
-    if (++r->batch_rows == kBatchRows) return flush_batch(r);
-    return true;
+    return receiver_add(r, DatumGetInt64(v[0]), DatumGetInt64(v[1]),
+                        natts > 2 ? DatumGetFloat8(v[2]) : 1.0);  // false stops the executor
 }
 
 // Raises the error that stopped the scan, if any.
@@ -223,6 +138,7 @@ void raise_stop(const RatingsReceiver* r, const RatingsSource& src) {
         case Stop::BadRating:
             check_rating(src, t.user_id, t.movie_id, t.rating, "train");
             break;
+        case Stop::Collector:
         case Stop::OutOfMemory:
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
                             errdetail("movie_recs could not allocate memory for the ratings of "
@@ -256,11 +172,41 @@ void raise_stop(const RatingsReceiver* r, const RatingsSource& src) {
 }
 
 void receiver_startup(DestReceiver*, int, TupleDesc) {}
-void receiver_shutdown(DestReceiver* self) {
-    RatingsReceiver* r = reinterpret_cast<RatingsReceiver*>(self);
-    if (r->stop == Stop::None) flush_batch(r);
-}
+void receiver_shutdown(DestReceiver*) {}
 void receiver_destroy(DestReceiver*) {}
+
+// Reads the rows into r by one read-only query whose rows the executor hands to r.
+void read_by_query(const TrainArgs& args, const RatingsSource& src, RatingsReceiver* r) {
+    const char* rating_expr =
+        args.rating_column != nullptr
+            ? psprintf(", %s::pg_catalog.float8", quote_identifier(args.rating_column))
+            : "";
+    char* sql = psprintf("SELECT %s::pg_catalog.int8, %s::pg_catalog.int8%s FROM %s",
+                         quote_identifier(args.user_column), quote_identifier(args.movie_column),
+                         rating_expr, quote_qualified_identifier(src.schema, src.relname));
+
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    // No JIT for this plain scan: compiling would cost more than it saves, and loading LLVM
+    // adds tens of MB to the backend. The setting comes back after the query (or on error).
+    const int guc_level = NewGUCNestLevel();
+    (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+    SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
+    if (plan == nullptr)
+        elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+             SPI_result_code_string(SPI_result));
+    SPIExecuteOptions options;
+    memset(&options, 0, sizeof options);
+    options.read_only = true;
+    options.dest = &r->pub;
+    int rc = SPI_execute_plan_extended(plan, &options);
+    AtEOXact_GUC(true, guc_level);
+    if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+        elog(ERROR, "reading relation \"%s\" failed: %s", src.display, SPI_result_code_string(rc));
+    SPI_freeplan(plan);
+    SPI_finish();
+    pfree(sql);
+}
 
 }  // namespace
 
@@ -339,70 +285,33 @@ void read_ratings(const TrainArgs& args, const RatingsSource& src, MemoryContext
     out->count = 0;
     out->skipped_nulls = 0;
 
-    CollectedRatings* c =
-        static_cast<CollectedRatings*>(MemoryContextAllocZero(cxt, sizeof(CollectedRatings)));
-    c->collector = new_collector();
-    if (c->collector == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-    c->on_delete.func = delete_collector;
-    c->on_delete.arg = c;
-    MemoryContextRegisterResetCallback(cxt, &c->on_delete);
-    out->ratings = c;
-
-    const char* rating_expr =
-        args.rating_column != nullptr
-            ? psprintf(", %s::pg_catalog.float8", quote_identifier(args.rating_column))
-            : "";
-    char* sql = psprintf("SELECT %s::pg_catalog.int8, %s::pg_catalog.int8%s FROM %s",
-                         quote_identifier(args.user_column), quote_identifier(args.movie_column),
-                         rating_expr, quote_qualified_identifier(src.schema, src.relname));
-
     RatingsReceiver* r = static_cast<RatingsReceiver*>(palloc0(sizeof(RatingsReceiver)));
     r->pub.receiveSlot = receive_rating;
     r->pub.rStartup = receiver_startup;
     r->pub.rShutdown = receiver_shutdown;
     r->pub.rDestroy = receiver_destroy;
     r->pub.mydest = DestNone;
-    r->args = &args;
-    r->out = out;
-    r->batch = static_cast<core::RatingTriple*>(palloc(sizeof(core::RatingTriple) * kBatchRows));
-    r->next_progress = kProgressRows;
-    r->stop = Stop::None;
     progress_begin(cxt);
     progress_reading(0);
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    // No JIT for this plain scan: compiling would cost more than it saves, and loading LLVM
-    // adds tens of MB to the backend. The setting comes back after the query (or on error).
-    const int guc_level = NewGUCNestLevel();
-    (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
-    SPIPlanPtr plan = SPI_prepare(sql, 0, nullptr);
-    if (plan == nullptr)
-        elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-             SPI_result_code_string(SPI_result));
-    SPIExecuteOptions options;
-    memset(&options, 0, sizeof options);
-    options.read_only = true;
-    options.dest = &r->pub;
-    int rc = SPI_execute_plan_extended(plan, &options);
-    AtEOXact_GUC(true, guc_level);
-    if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-        elog(ERROR, "reading relation \"%s\" failed: %s", src.display, SPI_result_code_string(rc));
-    SPI_freeplan(plan);
-    SPI_finish();
+    receiver_begin(r, args, cxt, out);
+    // A worker thread may be adding rows: it is stopped and joined before an error (a cancel,
+    // an I/O error) leaves.
+    PG_TRY();
+    {
+        if (!read_ratings_directly(args, r)) read_by_query(args, src, r);
+        if (r->stop == Stop::None) flush_batch(r);  // the last rows
+    }
+    PG_CATCH();
+    {
+        receiver_abort(r);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    receiver_finish(r);
     raise_stop(r, src);
     progress_reading(out->count);
-    pfree(r->batch);
     pfree(r);
-    pfree(sql);
-}
-
-core::RatingMatrix build_rating_matrix(RatingsInput* input, int threads, const core::Hooks& hooks) {
-    CollectedRatings* c = input->ratings;
-    core::RatingMatrix m = c->collector->build(threads, hooks);
-    delete_collector(c);
-    return m;
 }
 
 }  // namespace movie_recs::pg

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "core/errors.hpp"
@@ -183,4 +184,47 @@ TEST(RatingMatrix, NegativeZeroIsStoredAsZeroWhateverTheOrder) {
         EXPECT_FALSE(std::signbit(m.rows().coeff(0, 1)));
         EXPECT_FALSE(std::signbit(m.rows().coeff(1, 0)));
     }
+}
+
+TEST(RatingMatrix, LongRowsAreSortedAndMergedAsShortOnes) {
+    // Rows of hundreds of entries, and one over more than 65536 movies (counting sorts on up to
+    // three bytes of the column), with duplicates: each entry must be the mean of its ratings
+    // summed in ascending order, as for short rows.
+    std::mt19937_64 rng(17);
+    std::vector<RatingTriple> t;
+    std::map<std::pair<std::int64_t, std::int64_t>, std::vector<float>> want;
+    for (std::int64_t u = 1; u <= 6; ++u) {
+        const int n = 40 + static_cast<int>(u) * 150;
+        for (int i = 0; i < n; ++i) {
+            const auto movie = static_cast<std::int64_t>(rng() % 90000) * 3;  // up to 269997
+            const int copies = i % 9 == 0 ? 3 : 1;
+            for (int c = 0; c < copies; ++c) {
+                const double r = static_cast<double>(rng() % 10 + 1) / 2 + (c == 1 ? 0.1 : 0.0);
+                t.push_back({u, movie, r});
+                want[{u, movie}].push_back(static_cast<float>(r));
+            }
+        }
+    }
+    for (std::int64_t movie = 0; movie < 70000 * 3; movie += 3) {
+        const double r = static_cast<double>(rng() % 10 + 1) / 2;
+        t.push_back({7, movie, r});
+        want[{7, movie}].push_back(static_cast<float>(r));
+    }
+    std::shuffle(t.begin(), t.end(), rng);
+    const RatingMatrix m = matrix_of(t);
+    ASSERT_GT(m.movies(), 65536);
+    ASSERT_EQ(m.ratings(), static_cast<std::int64_t>(want.size()));
+    EXPECT_EQ(m.duplicates_merged(), static_cast<std::int64_t>(t.size() - want.size()));
+    const auto& x = m.rows();
+    auto it = want.begin();
+    for (std::int64_t row = 0; row < x.rows(); ++row)
+        for (std::int64_t e = x.outerIndexPtr()[row]; e < x.outerIndexPtr()[row + 1]; ++e, ++it) {
+            ASSERT_EQ(m.user_ids()[static_cast<std::size_t>(row)], it->first.first);
+            ASSERT_EQ(m.movie_ids()[static_cast<std::size_t>(x.innerIndexPtr()[e])], it->first.second);
+            std::vector<float> v = it->second;
+            std::sort(v.begin(), v.end());
+            double sum = 0;
+            for (float f : v) sum += static_cast<double>(f);
+            EXPECT_EQ(x.valuePtr()[e], static_cast<float>(sum / static_cast<double>(v.size())));
+        }
 }
