@@ -259,12 +259,35 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
         }
     });
 
-    // Popularity and per-cluster counts of the members with the signal for each movie (liked:
-    // rated at least their mean rating), and fingerprints of the rated sets. Each worker counts
-    // a fixed share of the users in its own integer counts, added up afterwards: exact, so the
-    // result does not depend on the thread count. Users are taken cluster by cluster, so that
-    // the counts being incremented are one cluster's row, which stays in cache.
+    // Fingerprints of the rated sets: the sum of a hash of each rated movie (ratings_fingerprint),
+    // with the hashes computed once per movie.
     model.fingerprint.resize(static_cast<std::size_t>(users));
+    const SparseRows& r = m.rows();
+    {
+        std::vector<std::uint64_t> movie_hash(M);
+        for (std::size_t j = 0; j < M; ++j)
+            movie_hash[j] = splitmix64(static_cast<std::uint64_t>(model.movie_ids[j]));
+        parallel_rows(users, params.kmeans.threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t u = begin; u < end; ++u) {
+                std::uint64_t sum = 0;
+                for (std::int64_t e = r.outerIndexPtr()[u]; e < r.outerIndexPtr()[u + 1]; ++e)
+                    sum += movie_hash[static_cast<std::size_t>(r.innerIndexPtr()[e])];
+                model.fingerprint[static_cast<std::size_t>(u)] = static_cast<std::int64_t>(sum);
+            }
+        });
+    }
+
+    // Popularity and per-cluster counts of the members with the signal for each movie (liked:
+    // rated at least their mean rating). With liked user vectors those movies are exactly the
+    // entries of the vectors (transform(): 1 from the mean up, then scaled), so they are read
+    // there, with no mean to compute. Each worker counts a fixed share of the users in its own
+    // integer counts, added up afterwards: exact, so the result does not depend on the thread
+    // count. Users are taken cluster by cluster, so that the counts being incremented are one
+    // cluster's row, which stays in cache.
+    const bool from_vectors =
+        params.signal == ScoreSignal::Liked && params.vectors == UserVector::Liked;
+    const SparseRows& counted_rows = from_vectors ? x : r;
+    const bool by_mean = params.signal == ScoreSignal::Liked && !from_vectors;
     std::vector<std::int32_t> by_cluster(static_cast<std::size_t>(users));
     {
         std::vector<std::int64_t> next(static_cast<std::size_t>(k) + 1, 0);
@@ -275,7 +298,6 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
             by_cluster[static_cast<std::size_t>(next[static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)])]++)] =
                 static_cast<std::int32_t>(u);
     }
-    const SparseRows& r = m.rows();
     const int workers = static_cast<int>(
         std::max<std::int64_t>(1, std::min<std::int64_t>(params.kmeans.threads, users)));
     std::vector<std::vector<std::int32_t>> liked_by(static_cast<std::size_t>(workers));
@@ -288,28 +310,24 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
                 auto& cnt = counted[static_cast<std::size_t>(w)];
                 pop.assign(M, 0);
                 cnt.assign(static_cast<std::size_t>(k) * M, 0);
-                std::vector<std::int64_t> rated;
                 for (std::int64_t at = users * w / workers; at < users * (w + 1) / workers; ++at) {
                     const std::int64_t u = by_cluster[static_cast<std::size_t>(at)];
                     const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
-                    double mean = 0, n = 0;
-                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
-                        mean += static_cast<double>(it.value());
-                        n += 1;
+                    double mean = 0;
+                    if (by_mean) {
+                        double n = 0;
+                        for (SparseRows::InnerIterator it(counted_rows, u); it; ++it) {
+                            mean += static_cast<double>(it.value());
+                            n += 1;
+                        }
+                        mean /= std::max(n, 1.0);
                     }
-                    mean /= std::max(n, 1.0);
-                    rated.clear();
-                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
+                    for (SparseRows::InnerIterator it(counted_rows, u); it; ++it) {
+                        if (by_mean && static_cast<double>(it.value()) < mean) continue;
                         const auto j = static_cast<std::size_t>(it.index());
-                        rated.push_back(model.movie_ids[j]);
-                        if (params.signal == ScoreSignal::Liked &&
-                            static_cast<double>(it.value()) < mean)
-                            continue;
                         pop[j] += 1;
                         cnt[c * M + j] += 1;
                     }
-                    model.fingerprint[static_cast<std::size_t>(u)] =
-                        ratings_fingerprint(rated.data(), rated.size());
                 }
             }
         },
