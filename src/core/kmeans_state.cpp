@@ -34,6 +34,21 @@ float lower_bound_from_sq(double d2, double err) {
     return v > 0 ? float_down(std::sqrt(v) * (1 - 4 * kUnitDouble)) : 0.0f;
 }
 
+// Runs fn(c) for every cluster c, the clusters split into fixed contiguous shares, one per
+// thread: each cluster's work is the same whatever the thread count.
+template <typename F>
+void each_cluster(int k, int threads, const Hooks& hooks, F&& fn) {
+    const int workers = std::max(1, std::min(threads, k));
+    parallel_rows(
+        workers, workers, hooks,
+        [&](std::int64_t w_begin, std::int64_t w_end) {
+            for (std::int64_t w = w_begin; w < w_end; ++w)
+                for (std::int64_t c = k * w / workers; c < k * (w + 1) / workers; ++c)
+                    fn(static_cast<int>(c));
+        },
+        1);
+}
+
 }  // namespace
 
 KMeansState::KMeansState(const SparseRows& rows, int clusters)
@@ -171,7 +186,7 @@ void KMeansState::note_seed_distance(std::int64_t i, int c, double d2, double er
     }
 }
 
-void KMeansState::end_seeding(const std::vector<std::int64_t>& picks) {
+void KMeansState::end_seeding(const std::vector<std::int64_t>& picks, int threads, const Hooks& hooks) {
     for (int c = 0; c < k; ++c) {
         double* cen = &centroids[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
         const std::int64_t r = picks[static_cast<std::size_t>(c)];
@@ -189,64 +204,81 @@ void KMeansState::end_seeding(const std::vector<std::int64_t>& picks) {
     std::vector<double>().swap(seed_low_);
     std::vector<std::int32_t>().swap(seed_low_cluster_);
     std::fill(shift_.begin(), shift_.end(), 0.0);
-    refresh_centroid_copies();
+    refresh_centroid_copies(threads, hooks);
 }
 
-void KMeansState::refresh_centroid_copies() {
-    ct.assign(static_cast<std::size_t>(dims) * static_cast<std::size_t>(kp), 0.0f);
-    cf_.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(dims));
-    for (int c = 0; c < k; ++c) {
-        const double* cen = &centroids[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
-        float* flt = &cf_[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
+void KMeansState::refresh_centroid_copies(int threads, const Hooks& hooks) {
+    const auto dd = static_cast<std::size_t>(dims);
+    const auto kk = static_cast<std::size_t>(kp);
+    cf_.resize(static_cast<std::size_t>(k) * dd);
+    each_cluster(k, threads, hooks, [&](int c) {
+        const auto cc = static_cast<std::size_t>(c);
+        const double* cen = &centroids[cc * dd];
+        float* flt = &cf_[cc * dd];
         double s = 0;
         for (std::int64_t j = 0; j < dims; ++j) {
             s += cen[j] * cen[j];
-            const auto p = static_cast<std::size_t>(order[static_cast<std::size_t>(j)]);
-            ct[p * static_cast<std::size_t>(kp) + static_cast<std::size_t>(c)] = static_cast<float>(cen[j]);
-            flt[p] = static_cast<float>(cen[j]);
+            flt[order[static_cast<std::size_t>(j)]] = static_cast<float>(cen[j]);
         }
-        const auto cc = static_cast<std::size_t>(c);
         c_sq_[cc] = s;
         c_norm_[cc] = std::sqrt(s) * (1 + 4 * kUnitDouble);
         c_sq_err_[cc] = (static_cast<double>(dims) + 4) * kUnitDouble * s;
-    }
+    });
+    // The transposed copy from the float copies, position by position: reads and writes in order.
+    ct.resize(dd * kk);
+    parallel_rows(dims, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t p = begin; p < end; ++p) {
+            float* row = &ct[static_cast<std::size_t>(p) * kk];
+            for (int c = 0; c < k; ++c) row[c] = cf_[static_cast<std::size_t>(c) * dd + static_cast<std::size_t>(p)];
+            for (int c = k; c < kp; ++c) row[c] = 0.0f;
+        }
+    }, 8192);
 }
 
 void KMeansState::set_centroids_to_means(const std::vector<int>& empty,
-                                         const std::vector<std::int64_t>& far_rows) {
-    std::vector<double> fresh(static_cast<std::size_t>(dims));
-    for (int c = 0; c < k; ++c) {
+                                         const std::vector<std::int64_t>& far_rows, int threads,
+                                         const Hooks& hooks) {
+    const auto dd = static_cast<std::size_t>(dims);
+    std::atomic<bool> finite{true};
+    each_cluster(k, threads, hooks, [&](int c) {
         const auto cc = static_cast<std::size_t>(c);
-        double* cen = &centroids[cc * static_cast<std::size_t>(dims)];
-        const std::int64_t* sum = &sums_[cc * static_cast<std::size_t>(dims)];
+        double* cen = &centroids[cc * dd];
+        const std::int64_t* sum = &sums_[cc * dd];
+        // moved: squared distance from the old centre to the new one, entry by entry.
+        double moved = 0;
+        bool changed = true;
         if (sizes[cc] > 0) {
             const double size = static_cast<double>(sizes[cc]);
-            for (std::int64_t j = 0; j < dims; ++j)
-                fresh[static_cast<std::size_t>(j)] =
-                    static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) / scale_ / size;
+            for (std::int64_t j = 0; j < dims; ++j) {
+                const double fresh = static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) / scale_ / size;
+                const double d = fresh - cen[j];
+                moved += d * d;
+                cen[j] = fresh;
+            }
         } else {
             const auto at = std::find(empty.begin(), empty.end(), c);
             const std::int64_t r = at == empty.end() ? -1 : far_rows[static_cast<std::size_t>(at - empty.begin())];
             if (r < 0) {
                 shift_[cc] = 0;
-                continue;
+                changed = false;
+            } else {
+                std::vector<double> fresh(dd, 0.0);
+                for (std::int64_t e = 0; e < nnz(r); ++e) fresh[static_cast<std::size_t>(cols(r)[e])] = static_cast<double>(vals(r)[e]);
+                for (std::int64_t j = 0; j < dims; ++j) {
+                    const double d = fresh[static_cast<std::size_t>(j)] - cen[j];
+                    moved += d * d;
+                    cen[j] = fresh[static_cast<std::size_t>(j)];
+                }
             }
-            std::fill(fresh.begin(), fresh.end(), 0.0);
-            for (std::int64_t e = 0; e < nnz(r); ++e) fresh[static_cast<std::size_t>(cols(r)[e])] = static_cast<double>(vals(r)[e]);
         }
-        double moved = 0;
-        for (std::int64_t j = 0; j < dims; ++j) {
-            const double d = fresh[static_cast<std::size_t>(j)] - cen[j];
-            moved += d * d;
-            cen[j] = fresh[static_cast<std::size_t>(j)];
-        }
-        shift_[cc] = std::sqrt(moved) * (1 + (static_cast<double>(dims) + 8) * kUnitDouble);
-    }
-    for (double v : centroids)
-        if (!std::isfinite(v))
-            throw Error(ErrorKind::Internal, "k-means produced a non-finite centroid", {},
-                        "Please report a bug.");
-    refresh_centroid_copies();
+        if (changed) shift_[cc] = std::sqrt(moved) * (1 + (static_cast<double>(dims) + 8) * kUnitDouble);
+        for (std::int64_t j = 0; j < dims; ++j)
+            if (!std::isfinite(cen[j])) finite = false;
+    });
+    if (!finite)
+        throw Error(ErrorKind::Internal, "k-means produced a non-finite centroid", {},
+                    "Please report a bug.");
+    refresh_centroid_copies(threads, hooks);
 }
 
 std::int64_t KMeansState::assign(int threads, const Hooks& hooks) {
@@ -439,19 +471,23 @@ void KMeansState::apply_moves(int threads, const Hooks& hooks) {
     for (std::int64_t i : moved) applied_[static_cast<std::size_t>(i)] = assignment[static_cast<std::size_t>(i)];
 }
 
-double KMeansState::inertia() const {
-    double s = 0;
-    for (double v : x_sq) s += v;
-    for (int c = 0; c < k; ++c) {
+double KMeansState::inertia(int threads, const Hooks& hooks) const {
+    // Each cluster's term on its own, added up in cluster order.
+    std::vector<double> term(static_cast<std::size_t>(k), 0.0);
+    each_cluster(k, threads, hooks, [&](int c) {
         const auto cc = static_cast<std::size_t>(c);
-        if (sizes[cc] == 0) continue;
+        if (sizes[cc] == 0) return;
         const double* cen = &centroids[cc * static_cast<std::size_t>(dims)];
         const std::int64_t* sum = &sums_[cc * static_cast<std::size_t>(dims)];
         double dot = 0;
         for (std::int64_t j = 0; j < dims; ++j)
             dot += static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) * cen[j];
-        s += -2 * dot / scale_ + static_cast<double>(sizes[cc]) * c_sq_[cc];
-    }
+        term[cc] = -2 * dot / scale_ + static_cast<double>(sizes[cc]) * c_sq_[cc];
+    });
+    double s = 0;
+    for (double v : x_sq) s += v;
+    for (int c = 0; c < k; ++c)
+        if (sizes[static_cast<std::size_t>(c)] != 0) s += term[static_cast<std::size_t>(c)];
     return std::max(0.0, s);
 }
 
