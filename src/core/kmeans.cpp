@@ -191,7 +191,7 @@ int update_centroids(KMeansState& s, int threads, const Hooks& hooks) {
 
 KMeansResult kmeans(const SparseRows& x, const KMeansParams& params, const Hooks& hooks) {
     validate(x, params);
-    KMeansState s(x, params.k);
+    KMeansState s(x, params.k, params.threads, hooks);
     double prev = seed_plus_plus(s, params.seed, params.threads, hooks);
     s.apply_moves(params.threads, hooks);
 

@@ -39,19 +39,15 @@ float lower_bound_from_sq(double d2, double err) {
 template <typename F>
 void each_cluster(int k, int threads, const Hooks& hooks, F&& fn) {
     const int workers = std::max(1, std::min(threads, k));
-    parallel_rows(
-        workers, workers, hooks,
-        [&](std::int64_t w_begin, std::int64_t w_end) {
-            for (std::int64_t w = w_begin; w < w_end; ++w)
-                for (std::int64_t c = k * w / workers; c < k * (w + 1) / workers; ++c)
-                    fn(static_cast<int>(c));
-        },
-        1);
+    parallel_shares(workers, hooks, [&](int w) {
+        for (std::int64_t c = std::int64_t{k} * w / workers; c < std::int64_t{k} * (w + 1) / workers; ++c)
+            fn(static_cast<int>(c));
+    });
 }
 
 }  // namespace
 
-KMeansState::KMeansState(const SparseRows& rows, int clusters)
+KMeansState::KMeansState(const SparseRows& rows, int clusters, int threads, const Hooks& hooks)
     : x(rows), n(rows.rows()), dims(rows.cols()), k(clusters), kp(padded_lanes(clusters)),
       lower_width(clusters <= kElkanMaxK ? clusters : 1), x_sq(static_cast<std::size_t>(n)),
       assignment(static_cast<std::size_t>(n), -1), sizes(static_cast<std::size_t>(clusters), 0),
@@ -63,18 +59,25 @@ KMeansState::KMeansState(const SparseRows& rows, int clusters)
       c_sq_err_(static_cast<std::size_t>(clusters), 0), shift_(static_cast<std::size_t>(clusters), 0),
       upper_(static_cast<std::size_t>(n), kInf),
       lower_(static_cast<std::size_t>(n) * static_cast<std::size_t>(lower_width), 0.0f) {
-    double max_abs = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (std::int64_t e = 0; e < nnz(i); ++e) {
-            const double v = static_cast<double>(vals(i)[e]);
-            s += v * v;
-            max_abs = std::max(max_abs, std::fabs(v));
+    // Norms per row, and the largest |value| (a maximum: the same whatever the split).
+    std::vector<double> block_max(static_cast<std::size_t>((n + kBlockRows - 1) / kBlockRows), 0.0);
+    parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        double m = 0;
+        for (std::int64_t i = begin; i < end; ++i) {
+            double s = 0;
+            for (std::int64_t e = 0; e < nnz(i); ++e) {
+                const double v = static_cast<double>(vals(i)[e]);
+                s += v * v;
+                m = std::max(m, std::fabs(v));
+            }
+            x_sq[static_cast<std::size_t>(i)] = s;
+            x_norm_[static_cast<std::size_t>(i)] = std::sqrt(s);
         }
-        x_sq[static_cast<std::size_t>(i)] = s;
-        x_norm_[static_cast<std::size_t>(i)] = std::sqrt(s);
-    }
-    pack_rows();
+        block_max[static_cast<std::size_t>(begin / kBlockRows)] = m;
+    });
+    double max_abs = 0;
+    for (double m : block_max) max_abs = std::max(max_abs, m);
+    pack_rows(threads, hooks);
     // Fixed point: |value| * scale_ * rows < 2^62, so no cluster sum can overflow.
     if (max_abs > 0) {
         const int value_bits = std::ilogb(max_abs) + 1;
@@ -88,22 +91,36 @@ std::int64_t KMeansState::quantize(float v) const {
     return std::llrint(static_cast<double>(v) * scale_);
 }
 
-void KMeansState::pack_rows() {
+void KMeansState::pack_rows(int threads, const Hooks& hooks) {
     order.resize(static_cast<std::size_t>(dims));
     uniform_.resize(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float* v = vals(i);
-        bool same = true;
-        for (std::int64_t e = 1; e < nnz(i) && same; ++e) same = v[e] == v[0];
-        uniform_[static_cast<std::size_t>(i)] = same && nnz(i) > 0 ? v[0] : std::numeric_limits<float>::quiet_NaN();
-    }
+    parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const float* v = vals(i);
+            bool same = true;
+            for (std::int64_t e = 1; e < nnz(i) && same; ++e) same = v[e] == v[0];
+            uniform_[static_cast<std::size_t>(i)] = same && nnz(i) > 0 ? v[0] : std::numeric_limits<float>::quiet_NaN();
+        }
+    });
     if (dims > kNarrowColumns) {
         for (std::int64_t j = 0; j < dims; ++j) order[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(j);
         return;
     }
     // The most used columns first: the float centroid copies read them from few cache lines.
+    // Entries per column counted in a fixed share of the entries per thread, then added: exact.
+    const std::int64_t entries = outer_[n];
+    const int workers = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, entries)));
+    std::vector<std::vector<std::int64_t>> used_by(static_cast<std::size_t>(workers));
+    parallel_shares(workers, hooks, [&](int w) {
+        auto& u = used_by[static_cast<std::size_t>(w)];
+        u.assign(static_cast<std::size_t>(dims), 0);
+        for (std::int64_t e = entries * w / workers; e < entries * (w + 1) / workers; ++e)
+            ++u[static_cast<std::size_t>(inner_[e])];
+    });
     std::vector<std::int64_t> used(static_cast<std::size_t>(dims), 0);
-    for (std::int64_t e = 0; e < outer_[n]; ++e) ++used[static_cast<std::size_t>(inner_[e])];
+    for (const auto& u : used_by)
+        for (std::int64_t j = 0; j < dims; ++j) used[static_cast<std::size_t>(j)] += u[static_cast<std::size_t>(j)];
+    std::vector<std::vector<std::int64_t>>().swap(used_by);
     std::vector<std::int32_t> by_use(static_cast<std::size_t>(dims));
     for (std::int64_t j = 0; j < dims; ++j) by_use[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(j);
     std::stable_sort(by_use.begin(), by_use.end(), [&](std::int32_t a, std::int32_t b) {
@@ -111,9 +128,14 @@ void KMeansState::pack_rows() {
     });
     for (std::int64_t p = 0; p < dims; ++p)
         order[static_cast<std::size_t>(by_use[static_cast<std::size_t>(p)])] = static_cast<std::int32_t>(p);
-    narrow_.resize(static_cast<std::size_t>(outer_[n]));
-    for (std::int64_t e = 0; e < outer_[n]; ++e)
-        narrow_[static_cast<std::size_t>(e)] = static_cast<std::uint16_t>(order[static_cast<std::size_t>(inner_[e])]);
+    narrow_.resize(static_cast<std::size_t>(entries));
+    parallel_rows(
+        entries, threads, hooks,
+        [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t e = begin; e < end; ++e)
+                narrow_[static_cast<std::size_t>(e)] = static_cast<std::uint16_t>(order[static_cast<std::size_t>(inner_[e])]);
+        },
+        std::int64_t{1} << 18);
 }
 
 PackedRow KMeansState::packed(std::int64_t i) const {

@@ -22,7 +22,8 @@ constexpr std::int64_t kNarrowColumns = 65536;
 
 class KMeansState {
 public:
-    KMeansState(const SparseRows& x, int k);
+    // Norms and packed rows computed on `threads` threads (the same whatever their number).
+    KMeansState(const SparseRows& x, int k, int threads, const Hooks& hooks);
 
     const SparseRows& x;
     const std::int64_t n;     // rows
@@ -78,7 +79,7 @@ public:
     std::vector<double> exact_distances(int threads, const Hooks& hooks) const;
 
 private:
-    void pack_rows();
+    void pack_rows(int threads, const Hooks& hooks);
     void refresh_centroid_copies(int threads, const Hooks& hooks);
     // Bound on the rounding error of a squared distance of row i to centroid c from float dot
     // products (packed_dots), and from the float centroid accumulated in double (tighten).
