@@ -1,6 +1,7 @@
 // Direct read of one key's entries from a B-tree's leaf pages (see btree_read.hpp).
 #include "pg/btree_read.hpp"
 #include "pg/index_access.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -163,8 +164,8 @@ void deliver(Walk* w) {
 
 bool btree_prefix_applies(Relation index, const AttrNumber* heap_columns, int ncolumns,
                           Snapshot snapshot) {
-    if (index->rd_rel->relam != BTREE_AM_OID || !IsMVCCSnapshot(snapshot) ||
-        IsolationIsSerializable())
+    if (!leaf_reads_setting || index->rd_rel->relam != BTREE_AM_OID ||
+        !IsMVCCSnapshot(snapshot) || IsolationIsSerializable())
         return false;
     if (IndexRelationGetNumberOfAttributes(index) < ncolumns) return false;
     // Ascending, nulls last, integer ordering: the entries equal to a value form one run, found

@@ -28,8 +28,8 @@ using BtreeAppend = void (*)(void* sink, Datum second, Datum third, bool null_th
 
 // Whether read_btree_prefix() applies to this index and call: a B-tree whose first three (two)
 // key columns are heap_columns, the first of an integer type in its default ascending order, an
-// MVCC snapshot, and not a serializable transaction (its predicate locks are the index scan's
-// business). Otherwise the caller scans the index as usual.
+// MVCC snapshot, not a serializable transaction (its predicate locks are the index scan's
+// business), and movie_recs.leaf_reads on. Otherwise the caller scans the index as usual.
 bool btree_prefix_applies(Relation index, const AttrNumber* heap_columns, int ncolumns,
                           Snapshot snapshot);
 
