@@ -183,7 +183,8 @@ bool fetch_hinted(Relation models, ActiveModel* out) {
 // those of the 4-byte-header form after the header, possibly unaligned: read with memcpy.
 bool read_small_array(Datum d, Oid elemtype, MemoryContext cxt, int* n, void** out) {
     const struct varlena* v = reinterpret_cast<const struct varlena*>(DatumGetPointer(d));
-    if (!VARATT_IS_SHORT(v)) return copy_array(d, elemtype, cxt, n, out);
+    // (A TOAST pointer has a 1-byte header too: detoasted by copy_array().)
+    if (VARATT_IS_EXTERNAL(v) || !VARATT_IS_SHORT(v)) return copy_array(d, elemtype, cxt, n, out);
     const char* p = VARDATA_SHORT(v);
     const std::size_t len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
     // ArrayType after vl_len_: ndim, dataoffset (0: no NULL bitmap), elemtype, dims, lbounds.
