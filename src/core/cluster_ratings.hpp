@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "hooks.hpp"
 #include "rating_matrix.hpp"
 
 namespace movie_recs::core {
@@ -15,8 +16,9 @@ struct ClusterRatings {
 };
 
 // Statistics over the rows of m, row u belonging to cluster assignment[u] (0..k-1). Throws
-// Error(Internal) when the assignment does not fit m or k.
+// Error(Internal) when the assignment does not fit m or k. The clusters are shared out among
+// `threads` threads, each cluster's sum taken in row order: the same whatever their number.
 ClusterRatings cluster_ratings(const RatingMatrix& m, const std::vector<std::int32_t>& assignment,
-                               int k);
+                               int k, int threads = 1, const Hooks& hooks = Hooks());
 
 }  // namespace movie_recs::core

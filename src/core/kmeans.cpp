@@ -154,7 +154,7 @@ double seed_plus_plus(KMeansState& s, std::uint64_t seed, int threads, const Hoo
                 }
         }
     }
-    s.end_seeding(picks);
+    s.end_seeding(picks, threads, hooks);
     double inertia = 0;
     for (double d : best) inertia += d;  // row order: deterministic
     return inertia;
@@ -181,7 +181,7 @@ int update_centroids(KMeansState& s, int threads, const Hooks& hooks) {
             far_rows.push_back(far);
         }
     }
-    s.set_centroids_to_means(empty, far_rows);
+    s.set_centroids_to_means(empty, far_rows, threads, hooks);
     int reseeded = 0;
     for (std::int64_t r : far_rows) reseeded += r >= 0 ? 1 : 0;
     return reseeded;
@@ -191,7 +191,7 @@ int update_centroids(KMeansState& s, int threads, const Hooks& hooks) {
 
 KMeansResult kmeans(const SparseRows& x, const KMeansParams& params, const Hooks& hooks) {
     validate(x, params);
-    KMeansState s(x, params.k);
+    KMeansState s(x, params.k, params.threads, hooks);
     double prev = seed_plus_plus(s, params.seed, params.threads, hooks);
     s.apply_moves(params.threads, hooks);
 
@@ -202,7 +202,7 @@ KMeansResult kmeans(const SparseRows& x, const KMeansParams& params, const Hooks
         r.empty_clusters_reseeded += update_centroids(s, params.threads, hooks);
         const std::int64_t moved = s.assign(params.threads, hooks);
         s.apply_moves(params.threads, hooks);
-        const double inertia = s.inertia();
+        const double inertia = s.inertia(params.threads, hooks);
         r.iterations = it;
         hooks.report({"iteration", it, params.max_iterations, inertia, moved});
         if (moved == 0 || prev - inertia <= params.tolerance * prev) {

@@ -34,9 +34,20 @@ float lower_bound_from_sq(double d2, double err) {
     return v > 0 ? float_down(std::sqrt(v) * (1 - 4 * kUnitDouble)) : 0.0f;
 }
 
+// Runs fn(c) for every cluster c, the clusters split into fixed contiguous shares, one per
+// thread: each cluster's work is the same whatever the thread count.
+template <typename F>
+void each_cluster(int k, int threads, const Hooks& hooks, F&& fn) {
+    const int workers = std::max(1, std::min(threads, k));
+    parallel_shares(workers, hooks, [&](int w) {
+        for (std::int64_t c = std::int64_t{k} * w / workers; c < std::int64_t{k} * (w + 1) / workers; ++c)
+            fn(static_cast<int>(c));
+    });
+}
+
 }  // namespace
 
-KMeansState::KMeansState(const SparseRows& rows, int clusters)
+KMeansState::KMeansState(const SparseRows& rows, int clusters, int threads, const Hooks& hooks)
     : x(rows), n(rows.rows()), dims(rows.cols()), k(clusters), kp(padded_lanes(clusters)),
       lower_width(clusters <= kElkanMaxK ? clusters : 1), x_sq(static_cast<std::size_t>(n)),
       assignment(static_cast<std::size_t>(n), -1), sizes(static_cast<std::size_t>(clusters), 0),
@@ -48,18 +59,25 @@ KMeansState::KMeansState(const SparseRows& rows, int clusters)
       c_sq_err_(static_cast<std::size_t>(clusters), 0), shift_(static_cast<std::size_t>(clusters), 0),
       upper_(static_cast<std::size_t>(n), kInf),
       lower_(static_cast<std::size_t>(n) * static_cast<std::size_t>(lower_width), 0.0f) {
-    double max_abs = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (std::int64_t e = 0; e < nnz(i); ++e) {
-            const double v = static_cast<double>(vals(i)[e]);
-            s += v * v;
-            max_abs = std::max(max_abs, std::fabs(v));
+    // Norms per row, and the largest |value| (a maximum: the same whatever the split).
+    std::vector<double> block_max(static_cast<std::size_t>((n + kBlockRows - 1) / kBlockRows), 0.0);
+    parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        double m = 0;
+        for (std::int64_t i = begin; i < end; ++i) {
+            double s = 0;
+            for (std::int64_t e = 0; e < nnz(i); ++e) {
+                const double v = static_cast<double>(vals(i)[e]);
+                s += v * v;
+                m = std::max(m, std::fabs(v));
+            }
+            x_sq[static_cast<std::size_t>(i)] = s;
+            x_norm_[static_cast<std::size_t>(i)] = std::sqrt(s);
         }
-        x_sq[static_cast<std::size_t>(i)] = s;
-        x_norm_[static_cast<std::size_t>(i)] = std::sqrt(s);
-    }
-    pack_rows();
+        block_max[static_cast<std::size_t>(begin / kBlockRows)] = m;
+    });
+    double max_abs = 0;
+    for (double m : block_max) max_abs = std::max(max_abs, m);
+    pack_rows(threads, hooks);
     // Fixed point: |value| * scale_ * rows < 2^62, so no cluster sum can overflow.
     if (max_abs > 0) {
         const int value_bits = std::ilogb(max_abs) + 1;
@@ -73,22 +91,36 @@ std::int64_t KMeansState::quantize(float v) const {
     return std::llrint(static_cast<double>(v) * scale_);
 }
 
-void KMeansState::pack_rows() {
+void KMeansState::pack_rows(int threads, const Hooks& hooks) {
     order.resize(static_cast<std::size_t>(dims));
     uniform_.resize(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float* v = vals(i);
-        bool same = true;
-        for (std::int64_t e = 1; e < nnz(i) && same; ++e) same = v[e] == v[0];
-        uniform_[static_cast<std::size_t>(i)] = same && nnz(i) > 0 ? v[0] : std::numeric_limits<float>::quiet_NaN();
-    }
+    parallel_rows(n, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const float* v = vals(i);
+            bool same = true;
+            for (std::int64_t e = 1; e < nnz(i) && same; ++e) same = v[e] == v[0];
+            uniform_[static_cast<std::size_t>(i)] = same && nnz(i) > 0 ? v[0] : std::numeric_limits<float>::quiet_NaN();
+        }
+    });
     if (dims > kNarrowColumns) {
         for (std::int64_t j = 0; j < dims; ++j) order[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(j);
         return;
     }
     // The most used columns first: the float centroid copies read them from few cache lines.
+    // Entries per column counted in a fixed share of the entries per thread, then added: exact.
+    const std::int64_t entries = outer_[n];
+    const int workers = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, entries)));
+    std::vector<std::vector<std::int64_t>> used_by(static_cast<std::size_t>(workers));
+    parallel_shares(workers, hooks, [&](int w) {
+        auto& u = used_by[static_cast<std::size_t>(w)];
+        u.assign(static_cast<std::size_t>(dims), 0);
+        for (std::int64_t e = entries * w / workers; e < entries * (w + 1) / workers; ++e)
+            ++u[static_cast<std::size_t>(inner_[e])];
+    });
     std::vector<std::int64_t> used(static_cast<std::size_t>(dims), 0);
-    for (std::int64_t e = 0; e < outer_[n]; ++e) ++used[static_cast<std::size_t>(inner_[e])];
+    for (const auto& u : used_by)
+        for (std::int64_t j = 0; j < dims; ++j) used[static_cast<std::size_t>(j)] += u[static_cast<std::size_t>(j)];
+    std::vector<std::vector<std::int64_t>>().swap(used_by);
     std::vector<std::int32_t> by_use(static_cast<std::size_t>(dims));
     for (std::int64_t j = 0; j < dims; ++j) by_use[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(j);
     std::stable_sort(by_use.begin(), by_use.end(), [&](std::int32_t a, std::int32_t b) {
@@ -96,9 +128,14 @@ void KMeansState::pack_rows() {
     });
     for (std::int64_t p = 0; p < dims; ++p)
         order[static_cast<std::size_t>(by_use[static_cast<std::size_t>(p)])] = static_cast<std::int32_t>(p);
-    narrow_.resize(static_cast<std::size_t>(outer_[n]));
-    for (std::int64_t e = 0; e < outer_[n]; ++e)
-        narrow_[static_cast<std::size_t>(e)] = static_cast<std::uint16_t>(order[static_cast<std::size_t>(inner_[e])]);
+    narrow_.resize(static_cast<std::size_t>(entries));
+    parallel_rows(
+        entries, threads, hooks,
+        [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t e = begin; e < end; ++e)
+                narrow_[static_cast<std::size_t>(e)] = static_cast<std::uint16_t>(order[static_cast<std::size_t>(inner_[e])]);
+        },
+        std::int64_t{1} << 18);
 }
 
 PackedRow KMeansState::packed(std::int64_t i) const {
@@ -171,7 +208,7 @@ void KMeansState::note_seed_distance(std::int64_t i, int c, double d2, double er
     }
 }
 
-void KMeansState::end_seeding(const std::vector<std::int64_t>& picks) {
+void KMeansState::end_seeding(const std::vector<std::int64_t>& picks, int threads, const Hooks& hooks) {
     for (int c = 0; c < k; ++c) {
         double* cen = &centroids[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
         const std::int64_t r = picks[static_cast<std::size_t>(c)];
@@ -189,64 +226,81 @@ void KMeansState::end_seeding(const std::vector<std::int64_t>& picks) {
     std::vector<double>().swap(seed_low_);
     std::vector<std::int32_t>().swap(seed_low_cluster_);
     std::fill(shift_.begin(), shift_.end(), 0.0);
-    refresh_centroid_copies();
+    refresh_centroid_copies(threads, hooks);
 }
 
-void KMeansState::refresh_centroid_copies() {
-    ct.assign(static_cast<std::size_t>(dims) * static_cast<std::size_t>(kp), 0.0f);
-    cf_.resize(static_cast<std::size_t>(k) * static_cast<std::size_t>(dims));
-    for (int c = 0; c < k; ++c) {
-        const double* cen = &centroids[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
-        float* flt = &cf_[static_cast<std::size_t>(c) * static_cast<std::size_t>(dims)];
+void KMeansState::refresh_centroid_copies(int threads, const Hooks& hooks) {
+    const auto dd = static_cast<std::size_t>(dims);
+    const auto kk = static_cast<std::size_t>(kp);
+    cf_.resize(static_cast<std::size_t>(k) * dd);
+    each_cluster(k, threads, hooks, [&](int c) {
+        const auto cc = static_cast<std::size_t>(c);
+        const double* cen = &centroids[cc * dd];
+        float* flt = &cf_[cc * dd];
         double s = 0;
         for (std::int64_t j = 0; j < dims; ++j) {
             s += cen[j] * cen[j];
-            const auto p = static_cast<std::size_t>(order[static_cast<std::size_t>(j)]);
-            ct[p * static_cast<std::size_t>(kp) + static_cast<std::size_t>(c)] = static_cast<float>(cen[j]);
-            flt[p] = static_cast<float>(cen[j]);
+            flt[order[static_cast<std::size_t>(j)]] = static_cast<float>(cen[j]);
         }
-        const auto cc = static_cast<std::size_t>(c);
         c_sq_[cc] = s;
         c_norm_[cc] = std::sqrt(s) * (1 + 4 * kUnitDouble);
         c_sq_err_[cc] = (static_cast<double>(dims) + 4) * kUnitDouble * s;
-    }
+    });
+    // The transposed copy from the float copies, position by position: reads and writes in order.
+    ct.resize(dd * kk);
+    parallel_rows(dims, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t p = begin; p < end; ++p) {
+            float* row = &ct[static_cast<std::size_t>(p) * kk];
+            for (int c = 0; c < k; ++c) row[c] = cf_[static_cast<std::size_t>(c) * dd + static_cast<std::size_t>(p)];
+            for (int c = k; c < kp; ++c) row[c] = 0.0f;
+        }
+    }, 8192);
 }
 
 void KMeansState::set_centroids_to_means(const std::vector<int>& empty,
-                                         const std::vector<std::int64_t>& far_rows) {
-    std::vector<double> fresh(static_cast<std::size_t>(dims));
-    for (int c = 0; c < k; ++c) {
+                                         const std::vector<std::int64_t>& far_rows, int threads,
+                                         const Hooks& hooks) {
+    const auto dd = static_cast<std::size_t>(dims);
+    std::atomic<bool> finite{true};
+    each_cluster(k, threads, hooks, [&](int c) {
         const auto cc = static_cast<std::size_t>(c);
-        double* cen = &centroids[cc * static_cast<std::size_t>(dims)];
-        const std::int64_t* sum = &sums_[cc * static_cast<std::size_t>(dims)];
+        double* cen = &centroids[cc * dd];
+        const std::int64_t* sum = &sums_[cc * dd];
+        // moved: squared distance from the old centre to the new one, entry by entry.
+        double moved = 0;
+        bool changed = true;
         if (sizes[cc] > 0) {
             const double size = static_cast<double>(sizes[cc]);
-            for (std::int64_t j = 0; j < dims; ++j)
-                fresh[static_cast<std::size_t>(j)] =
-                    static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) / scale_ / size;
+            for (std::int64_t j = 0; j < dims; ++j) {
+                const double fresh = static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) / scale_ / size;
+                const double d = fresh - cen[j];
+                moved += d * d;
+                cen[j] = fresh;
+            }
         } else {
             const auto at = std::find(empty.begin(), empty.end(), c);
             const std::int64_t r = at == empty.end() ? -1 : far_rows[static_cast<std::size_t>(at - empty.begin())];
             if (r < 0) {
                 shift_[cc] = 0;
-                continue;
+                changed = false;
+            } else {
+                std::vector<double> fresh(dd, 0.0);
+                for (std::int64_t e = 0; e < nnz(r); ++e) fresh[static_cast<std::size_t>(cols(r)[e])] = static_cast<double>(vals(r)[e]);
+                for (std::int64_t j = 0; j < dims; ++j) {
+                    const double d = fresh[static_cast<std::size_t>(j)] - cen[j];
+                    moved += d * d;
+                    cen[j] = fresh[static_cast<std::size_t>(j)];
+                }
             }
-            std::fill(fresh.begin(), fresh.end(), 0.0);
-            for (std::int64_t e = 0; e < nnz(r); ++e) fresh[static_cast<std::size_t>(cols(r)[e])] = static_cast<double>(vals(r)[e]);
         }
-        double moved = 0;
-        for (std::int64_t j = 0; j < dims; ++j) {
-            const double d = fresh[static_cast<std::size_t>(j)] - cen[j];
-            moved += d * d;
-            cen[j] = fresh[static_cast<std::size_t>(j)];
-        }
-        shift_[cc] = std::sqrt(moved) * (1 + (static_cast<double>(dims) + 8) * kUnitDouble);
-    }
-    for (double v : centroids)
-        if (!std::isfinite(v))
-            throw Error(ErrorKind::Internal, "k-means produced a non-finite centroid", {},
-                        "Please report a bug.");
-    refresh_centroid_copies();
+        if (changed) shift_[cc] = std::sqrt(moved) * (1 + (static_cast<double>(dims) + 8) * kUnitDouble);
+        for (std::int64_t j = 0; j < dims; ++j)
+            if (!std::isfinite(cen[j])) finite = false;
+    });
+    if (!finite)
+        throw Error(ErrorKind::Internal, "k-means produced a non-finite centroid", {},
+                    "Please report a bug.");
+    refresh_centroid_copies(threads, hooks);
 }
 
 std::int64_t KMeansState::assign(int threads, const Hooks& hooks) {
@@ -439,19 +493,23 @@ void KMeansState::apply_moves(int threads, const Hooks& hooks) {
     for (std::int64_t i : moved) applied_[static_cast<std::size_t>(i)] = assignment[static_cast<std::size_t>(i)];
 }
 
-double KMeansState::inertia() const {
-    double s = 0;
-    for (double v : x_sq) s += v;
-    for (int c = 0; c < k; ++c) {
+double KMeansState::inertia(int threads, const Hooks& hooks) const {
+    // Each cluster's term on its own, added up in cluster order.
+    std::vector<double> term(static_cast<std::size_t>(k), 0.0);
+    each_cluster(k, threads, hooks, [&](int c) {
         const auto cc = static_cast<std::size_t>(c);
-        if (sizes[cc] == 0) continue;
+        if (sizes[cc] == 0) return;
         const double* cen = &centroids[cc * static_cast<std::size_t>(dims)];
         const std::int64_t* sum = &sums_[cc * static_cast<std::size_t>(dims)];
         double dot = 0;
         for (std::int64_t j = 0; j < dims; ++j)
             dot += static_cast<double>(sum[order[static_cast<std::size_t>(j)]]) * cen[j];
-        s += -2 * dot / scale_ + static_cast<double>(sizes[cc]) * c_sq_[cc];
-    }
+        term[cc] = -2 * dot / scale_ + static_cast<double>(sizes[cc]) * c_sq_[cc];
+    });
+    double s = 0;
+    for (double v : x_sq) s += v;
+    for (int c = 0; c < k; ++c)
+        if (sizes[static_cast<std::size_t>(c)] != 0) s += term[static_cast<std::size_t>(c)];
     return std::max(0.0, s);
 }
 

@@ -22,7 +22,8 @@ constexpr std::int64_t kNarrowColumns = 65536;
 
 class KMeansState {
 public:
-    KMeansState(const SparseRows& x, int k);
+    // Norms and packed rows computed on `threads` threads (the same whatever their number).
+    KMeansState(const SparseRows& x, int k, int threads, const Hooks& hooks);
 
     const SparseRows& x;
     const std::int64_t n;     // rows
@@ -52,7 +53,7 @@ public:
     // in double precision with its error bound, then end with the rows chosen as seeds.
     void begin_seeding();
     void note_seed_distance(std::int64_t i, int c, double d2, double err);
-    void end_seeding(const std::vector<std::int64_t>& picks);
+    void end_seeding(const std::vector<std::int64_t>& picks, int threads, const Hooks& hooks);
 
     // Bound on the rounding error of a squared distance of row i to a centre of norm c_norm
     // computed with a double-precision dot product.
@@ -60,8 +61,9 @@ public:
 
     // Moves the centroids to the means of their clusters (exact sums); cluster empty[e] becomes
     // row far_rows[e] instead (or stays where it is when that is -1). Records how far each
-    // centroid moved, for the bounds.
-    void set_centroids_to_means(const std::vector<int>& empty, const std::vector<std::int64_t>& far_rows);
+    // centroid moved, for the bounds. Clusters are shared out among the threads.
+    void set_centroids_to_means(const std::vector<int>& empty, const std::vector<std::int64_t>& far_rows,
+                                int threads, const Hooks& hooks);
 
     // Assignment step: returns the number of rows that changed cluster.
     std::int64_t assign(int threads, const Hooks& hooks);
@@ -70,15 +72,15 @@ public:
     void apply_moves(int threads, const Hooks& hooks);
 
     // Sum of squared distances of the rows to the centroids of their clusters, from the exact
-    // sums (call after apply_moves).
-    double inertia() const;
+    // sums (call after apply_moves). Clusters are shared out among the threads.
+    double inertia(int threads, const Hooks& hooks) const;
 
     // Squared distance of every row to its centroid, in double precision.
     std::vector<double> exact_distances(int threads, const Hooks& hooks) const;
 
 private:
-    void pack_rows();
-    void refresh_centroid_copies();
+    void pack_rows(int threads, const Hooks& hooks);
+    void refresh_centroid_copies(int threads, const Hooks& hooks);
     // Bound on the rounding error of a squared distance of row i to centroid c from float dot
     // products (packed_dots), and from the float centroid accumulated in double (tighten).
     double float_slack(std::int64_t i, int c) const;

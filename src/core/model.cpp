@@ -64,27 +64,48 @@ void validate(const ModelParams& p) {
                     "list_length must be between 1 and " + std::to_string(kMaxListLength));
 }
 
-// The transform of one user's ratings (values in place), shared by training and fold-in.
-template <typename Values>
-void transform(UserVector kind, Values&& values, std::size_t n) {
+// The transform of one user's ratings, shared by training and fold-in, in two steps: the row's
+// mean and the scale that gives the transformed row unit length (1 for raw ratings or an all-zero
+// row), then each value from them, so that a value can be transformed again without the row.
+struct RowScale {
+    double mean;
+    double scale;
+};
+
+// One transformed value before scaling.
+double shifted(UserVector kind, double v, double mean) {
+    switch (kind) {
+        case UserVector::Liked: return v >= mean ? 1.0 : 0.0;
+        case UserVector::Presence: return 1.0;
+        case UserVector::Centered: return v - mean;
+        case UserVector::Raw: break;
+    }
+    return v;
+}
+
+template <typename Value>
+RowScale row_scale(UserVector kind, Value&& value, std::size_t n) {
     double mean = 0;
-    for (std::size_t i = 0; i < n; ++i) mean += values(i);
+    for (std::size_t i = 0; i < n; ++i) mean += value(i);
     mean /= static_cast<double>(std::max<std::size_t>(n, 1));
     double norm = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        double v = values(i);
-        switch (kind) {
-            case UserVector::Liked: v = v >= mean ? 1.0 : 0.0; break;
-            case UserVector::Presence: v = 1.0; break;
-            case UserVector::Centered: v -= mean; break;
-            case UserVector::Raw: break;
-        }
-        values(i) = v;
+        const double v = shifted(kind, value(i), mean);
         norm += v * v;
     }
-    if (kind == UserVector::Raw || norm <= 0) return;
-    const double scale = 1.0 / std::sqrt(norm);
-    for (std::size_t i = 0; i < n; ++i) values(i) = values(i) * scale;
+    if (kind == UserVector::Raw || norm <= 0) return {mean, 1.0};  // x * 1.0 is x
+    return {mean, 1.0 / std::sqrt(norm)};
+}
+
+double transformed(UserVector kind, double v, const RowScale& s) {
+    return shifted(kind, v, s.mean) * s.scale;
+}
+
+// The transform of one user's ratings, values in place.
+template <typename Values>
+void transform(UserVector kind, Values&& values, std::size_t n) {
+    const RowScale s = row_scale(kind, values, n);
+    for (std::size_t i = 0; i < n; ++i) values(i) = transformed(kind, values(i), s);
 }
 
 bool better(const ScoredMovie& a, const ScoredMovie& b) {
@@ -111,26 +132,25 @@ std::uint64_t splitmix64(std::uint64_t x) {
 SparseRows user_vectors(const RatingMatrix& m, UserVector kind, int threads, const Hooks& hooks) {
     // Entries the transform makes zero (movies not liked, ratings equal to the mean) are left
     // out: they add nothing to a dot product or a norm, and rows whose entries then share one
-    // value take the k-means fast paths. Two passes over the rows (count, then fill), each row
-    // on its own, so that the result is allocated once, at its final size.
+    // value take the k-means fast paths. Two passes over the rows (the row's mean and scale and
+    // its count of entries kept, then the entries), each row on its own, so that the result is
+    // allocated once, at its final size. Values are transformed in double and stored as float,
+    // like the rest of the matrix.
     const SparseRows& r = m.rows();
     const std::int64_t users = r.rows();
-    const auto row_values = [&](std::int64_t u, std::vector<double>& d) {
-        const float* v = r.valuePtr() + r.outerIndexPtr()[u];
-        const auto n = static_cast<std::size_t>(r.outerIndexPtr()[u + 1] - r.outerIndexPtr()[u]);
-        // Values are transformed in double and stored as float, like the rest of the matrix.
-        d.assign(v, v + n);
-        transform(kind, [&](std::size_t j) -> double& { return d[j]; }, n);
-        for (auto& x : d) x = static_cast<double>(static_cast<float>(x));
-    };
+    std::vector<RowScale> scales(static_cast<std::size_t>(users));
     SparseRows x(users, r.cols());
     std::int32_t* outer = x.outerIndexPtr();
     parallel_rows(users, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
-        std::vector<double> d;
         for (std::int64_t u = begin; u < end; ++u) {
-            row_values(u, d);
+            const float* v = r.valuePtr() + r.outerIndexPtr()[u];
+            const auto n = static_cast<std::size_t>(r.outerIndexPtr()[u + 1] - r.outerIndexPtr()[u]);
+            const RowScale s =
+                row_scale(kind, [&](std::size_t j) { return static_cast<double>(v[j]); }, n);
+            scales[static_cast<std::size_t>(u)] = s;
             std::int32_t nz = 0;
-            for (double v : d) nz += v != 0 ? 1 : 0;
+            for (std::size_t j = 0; j < n; ++j)
+                nz += static_cast<float>(transformed(kind, static_cast<double>(v[j]), s)) != 0 ? 1 : 0;
             outer[u + 1] = nz;
         }
     });
@@ -140,17 +160,20 @@ SparseRows user_vectors(const RatingMatrix& m, UserVector kind, int threads, con
     std::int32_t* inner = x.innerIndexPtr();
     float* values = x.valuePtr();
     parallel_rows(users, threads, hooks, [&](std::int64_t begin, std::int64_t end) {
-        std::vector<double> d;
         for (std::int64_t u = begin; u < end; ++u) {
-            row_values(u, d);
-            const std::int32_t* cols = r.innerIndexPtr() + r.outerIndexPtr()[u];
+            const std::int64_t first = r.outerIndexPtr()[u];
+            const std::int64_t last = r.outerIndexPtr()[u + 1];
+            const RowScale& s = scales[static_cast<std::size_t>(u)];
             std::int64_t at = outer[u];
-            for (std::size_t j = 0; j < d.size(); ++j)
-                if (d[j] != 0) {
-                    inner[at] = cols[j];
-                    values[at] = static_cast<float>(d[j]);
+            for (std::int64_t e = first; e < last; ++e) {
+                const float f = static_cast<float>(
+                    transformed(kind, static_cast<double>(r.valuePtr()[e]), s));
+                if (f != 0) {
+                    inner[at] = r.innerIndexPtr()[e];
+                    values[at] = f;
                     ++at;
                 }
+            }
         }
     });
     return x;
@@ -236,12 +259,35 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
         }
     });
 
-    // Popularity and per-cluster counts of the members with the signal for each movie (liked:
-    // rated at least their mean rating), and fingerprints of the rated sets. Each worker counts
-    // a fixed share of the users in its own integer counts, added up afterwards: exact, so the
-    // result does not depend on the thread count. Users are taken cluster by cluster, so that
-    // the counts being incremented are one cluster's row, which stays in cache.
+    // Fingerprints of the rated sets: the sum of a hash of each rated movie (ratings_fingerprint),
+    // with the hashes computed once per movie.
     model.fingerprint.resize(static_cast<std::size_t>(users));
+    const SparseRows& r = m.rows();
+    {
+        std::vector<std::uint64_t> movie_hash(M);
+        for (std::size_t j = 0; j < M; ++j)
+            movie_hash[j] = splitmix64(static_cast<std::uint64_t>(model.movie_ids[j]));
+        parallel_rows(users, params.kmeans.threads, hooks, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t u = begin; u < end; ++u) {
+                std::uint64_t sum = 0;
+                for (std::int64_t e = r.outerIndexPtr()[u]; e < r.outerIndexPtr()[u + 1]; ++e)
+                    sum += movie_hash[static_cast<std::size_t>(r.innerIndexPtr()[e])];
+                model.fingerprint[static_cast<std::size_t>(u)] = static_cast<std::int64_t>(sum);
+            }
+        });
+    }
+
+    // Popularity and per-cluster counts of the members with the signal for each movie (liked:
+    // rated at least their mean rating). With liked user vectors those movies are exactly the
+    // entries of the vectors (transform(): 1 from the mean up, then scaled), so they are read
+    // there, with no mean to compute. Each worker counts a fixed share of the users in its own
+    // integer counts, added up afterwards: exact, so the result does not depend on the thread
+    // count. Users are taken cluster by cluster, so that the counts being incremented are one
+    // cluster's row, which stays in cache.
+    const bool from_vectors =
+        params.signal == ScoreSignal::Liked && params.vectors == UserVector::Liked;
+    const SparseRows& counted_rows = from_vectors ? x : r;
+    const bool by_mean = params.signal == ScoreSignal::Liked && !from_vectors;
     std::vector<std::int32_t> by_cluster(static_cast<std::size_t>(users));
     {
         std::vector<std::int64_t> next(static_cast<std::size_t>(k) + 1, 0);
@@ -252,7 +298,6 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
             by_cluster[static_cast<std::size_t>(next[static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)])]++)] =
                 static_cast<std::int32_t>(u);
     }
-    const SparseRows& r = m.rows();
     const int workers = static_cast<int>(
         std::max<std::int64_t>(1, std::min<std::int64_t>(params.kmeans.threads, users)));
     std::vector<std::vector<std::int32_t>> liked_by(static_cast<std::size_t>(workers));
@@ -265,28 +310,24 @@ Model train_model(const RatingMatrix& m, const ModelParams& params, const Hooks&
                 auto& cnt = counted[static_cast<std::size_t>(w)];
                 pop.assign(M, 0);
                 cnt.assign(static_cast<std::size_t>(k) * M, 0);
-                std::vector<std::int64_t> rated;
                 for (std::int64_t at = users * w / workers; at < users * (w + 1) / workers; ++at) {
                     const std::int64_t u = by_cluster[static_cast<std::size_t>(at)];
                     const auto c = static_cast<std::size_t>(km.assignment[static_cast<std::size_t>(u)]);
-                    double mean = 0, n = 0;
-                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
-                        mean += static_cast<double>(it.value());
-                        n += 1;
+                    double mean = 0;
+                    if (by_mean) {
+                        double n = 0;
+                        for (SparseRows::InnerIterator it(counted_rows, u); it; ++it) {
+                            mean += static_cast<double>(it.value());
+                            n += 1;
+                        }
+                        mean /= std::max(n, 1.0);
                     }
-                    mean /= std::max(n, 1.0);
-                    rated.clear();
-                    for (SparseRows::InnerIterator it(r, u); it; ++it) {
+                    for (SparseRows::InnerIterator it(counted_rows, u); it; ++it) {
+                        if (by_mean && static_cast<double>(it.value()) < mean) continue;
                         const auto j = static_cast<std::size_t>(it.index());
-                        rated.push_back(model.movie_ids[j]);
-                        if (params.signal == ScoreSignal::Liked &&
-                            static_cast<double>(it.value()) < mean)
-                            continue;
                         pop[j] += 1;
                         cnt[c * M + j] += 1;
                     }
-                    model.fingerprint[static_cast<std::size_t>(u)] =
-                        ratings_fingerprint(rated.data(), rated.size());
                 }
             }
         },

@@ -94,4 +94,13 @@ void parallel_rows(std::int64_t rows, int threads, const Hooks& hooks,
     if (interrupted || hooks.stop_requested()) cancelled();
 }
 
+void parallel_shares(int workers, const Hooks& hooks, const std::function<void(int)>& body) {
+    parallel_rows(
+        workers, workers, hooks,
+        [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t w = begin; w < end; ++w) body(static_cast<int>(w));
+        },
+        1);
+}
+
 }  // namespace movie_recs::core

@@ -37,4 +37,9 @@ void parallel_rows(std::int64_t rows, int threads, const Hooks& hooks,
                    const std::function<void(std::int64_t, std::int64_t)>& body,
                    std::int64_t block = kBlockRows);
 
+// Runs body(w) for w in [0, workers), each on its own thread (one thread: in order on the
+// calling thread), with parallel_rows()'s cancellation: for work split into fixed shares, one
+// per worker, so that each share is the same whatever the timing.
+void parallel_shares(int workers, const Hooks& hooks, const std::function<void(int)>& body);
+
 }  // namespace movie_recs::core

@@ -157,7 +157,7 @@ void compute_model(const TrainArgs& args, RatingsInput* input, MemoryContext cxt
     params.kmeans.threads = args.threads;
     core::Model model = core::train_model(matrix, params, hooks);
     const core::ClusterRatings cluster_stats =
-        core::cluster_ratings(matrix, model.km.assignment, model.km.k);
+        core::cluster_ratings(matrix, model.km.assignment, model.km.k, args.threads, hooks);
 
     const int k = model.km.k;
     out->k = k;

@@ -12,27 +12,11 @@ db=$FAULTS_DB
 MAX_DELAY_SECONDS=5
 MAX_RSS_GROWTH_KB=16384
 
-# One session kept open for the whole script (psql reading statements from the coprocess pipe).
-coproc SESSION { PGAPPNAME=faults_cancel psql -X -q -At -d "$db" -v VERBOSITY=verbose 2>&1; }
-send() { printf '%s\n' "$@" >&"${SESSION[1]}"; }
-# expect PATTERN: reads the session's output (up to 120 s) until a line matches PATTERN; the lines
-# read are kept in $REPLY_LINES.
-expect() {
-    local line
-    REPLY_LINES=""
-    while IFS= read -r -t 120 line <&"${SESSION[0]}"; do
-        REPLY_LINES+="$line"$'\n'
-        [[ "$line" =~ $1 ]] && return 0
-    done
-    echo "  no line matching '$1' in: $REPLY_LINES"
-    return 1
-}
-
+session_start faults_cancel || exit 1
+pid=$SESSION_BACKEND
 send "SET maintenance_work_mem = '1GB';" "SET movie_recs.progress = on;" \
-     "SELECT count(*) FROM recommend_movies(1, 10);" "SELECT 'pid:' || pg_backend_pid();"
-expect '^pid:[0-9]+$' || exit 1
-pid=${REPLY_LINES##*pid:}
-pid=${pid%%$'\n'*}
+     "SELECT 'cached:' || count(*) FROM recommend_movies(1, 10);"
+expect '^cached:' || exit 1
 state_before=$(catalog_state_checked "$db")
 rss_before=$(status_kb "$pid" VmRSS)
 anon_before=$(status_kb "$pid" RssAnon)
@@ -129,6 +113,5 @@ stopped_training statement_timeout \
     "$(awk -v s="$start" -v t="$timeout" 'BEGIN { printf "%.6f", s + t }')" "$end"
 trains_again statement_timeout
 
-send '\q'
-wait "$SESSION_PID" 2>/dev/null
+session_end
 exit $((FAULTS_FAILED != 0))

@@ -131,3 +131,36 @@ no_crash() {
     check "no crash: the same postmaster ($pm_before)" equal "$(postmaster_pid)" "$pm_before"
     check "no crash: no process terminated by a signal" eval '! log_since "$offset" | grep -q "terminated by signal"'
 }
+
+# session_start APPNAME: one psql session on $FAULTS_DB kept open for the whole script (psql
+# reading statements from the coprocess pipe, its errors in verbose form on the same output);
+# sets $SESSION_BACKEND to the pid of its backend.
+session_start() {
+    coproc SESSION { PGAPPNAME=$1 psql -X -q -At -d "$FAULTS_DB" -v VERBOSITY=verbose 2>&1; }
+    send "SELECT 'pid:' || pg_backend_pid();"
+    expect '^pid:[0-9]+$' || return 1
+    SESSION_BACKEND=${REPLY_LINES##*pid:}
+    SESSION_BACKEND=${SESSION_BACKEND%%$'\n'*}
+}
+
+# send STATEMENT...: one line each to the session.
+send() { printf '%s\n' "$@" >&"${SESSION[1]}"; }
+
+# expect PATTERN: reads the session's output (up to 120 s) until a line matches PATTERN; the lines
+# read are kept in $REPLY_LINES.
+expect() {
+    local line
+    REPLY_LINES=""
+    while IFS= read -r -t 120 line <&"${SESSION[0]}"; do
+        REPLY_LINES+="$line"$'\n'
+        [[ "$line" =~ $1 ]] && return 0
+    done
+    echo "  no line matching '$1' in: $REPLY_LINES"
+    return 1
+}
+
+# session_end: closes the session and waits for psql.
+session_end() {
+    send '\q'
+    wait "$SESSION_PID" 2>/dev/null
+}

@@ -5,6 +5,7 @@
 #   c. restart.sh  pg_ctl restart -m fast while 16 pgbench clients call recommend_movies()
 #   d. memory.sh   maintenance_work_mem too small for the data
 #   e. altered.sh  the ratings table altered or dropped between two calls
+#   f. cancel_reading.sh  pg_cancel_backend() and statement_timeout while the ratings are read
 # Starts its own server (scripts/pg-tmp.sh, as OS user postgres when run as root; stopped and
 # removed on exit): a crash and a restart must not hit the server of scripts/test.sh. Prints one
 # "ok"/"not ok" line per check and a summary; exits 1 when a check failed.
@@ -35,7 +36,7 @@ SELECT model_id FROM train_movie_clusters(k => 20, seed => 1);
 SQL
 
 # FAULTS_ONLY="kill.sh cancel.sh": run only these.
-read -r -a scripts <<<"${FAULTS_ONLY:-kill.sh cancel.sh restart.sh memory.sh altered.sh}"
+read -r -a scripts <<<"${FAULTS_ONLY:-kill.sh cancel.sh restart.sh memory.sh altered.sh cancel_reading.sh}"
 failed_scripts=()
 for s in "${scripts[@]}"; do
     echo "== $s"

@@ -23,3 +23,21 @@ TEST(ClusterRatings, RejectsAnAssignmentThatDoesNotFit) {
     EXPECT_THROW(cluster_ratings(m, {0}, 1), Error);
     EXPECT_THROW(cluster_ratings(m, {0, 2}, 2), Error);
 }
+
+TEST(ClusterRatings, SameWhateverTheThreadCount) {
+    // Values whose sums depend on the order of the additions: each cluster's is taken in row
+    // order whatever the split of the clusters among the threads.
+    std::vector<RatingTriple> rows;
+    for (std::int64_t u = 1; u <= 60; ++u)
+        for (std::int64_t j = 0; j < 7; ++j)
+            rows.push_back({u, j, 0.1 + 1e-3 * static_cast<double>((u * 31 + j * 17) % 101)});
+    const auto m = matrix_of(rows);
+    std::vector<std::int32_t> assignment;
+    for (std::int64_t u = 0; u < 60; ++u) assignment.push_back(static_cast<std::int32_t>((u * 7) % 5));
+    const ClusterRatings one = cluster_ratings(m, assignment, 5, 1);
+    for (int threads : {2, 3, 8}) {
+        const ClusterRatings more = cluster_ratings(m, assignment, 5, threads);
+        EXPECT_EQ(more.ratings, one.ratings);
+        EXPECT_EQ(more.mean_rating, one.mean_rating);
+    }
+}
