@@ -13,7 +13,7 @@ EXTVERSION   = 0.2.0
 # kept as it shipped, for CREATE EXTENSION ... VERSION '0.1.0' and the upgrade test.
 DATA         = sql/movie_recs--0.1.0.sql
 DATA_built   = sql/movie_recs--$(EXTVERSION).sql sql/movie_recs--0.1.0--0.2.0.sql
-REGRESS      = setup train recommend errors demo quality scale direct_read
+REGRESS      = setup train recommend errors demo quality scale direct_read btree_read
 REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG      ?= pg_config

@@ -16,6 +16,7 @@
 -- function runs with the caller's rights: the ratings are always read as the caller.
 --
 -- Every function runs with search_path = pg_catalog, pg_temp; all names below are qualified.
+-- recommend_movies() sets it itself around the queries it runs instead of a SET clause (20_train_serve.sql).
 
 DO $check$
 BEGIN

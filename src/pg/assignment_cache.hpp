@@ -1,11 +1,12 @@
 // Per-backend copy of the active model's stored soft assignments (movie_recs.assignments), so
 // that a recommendation looks its user up in memory instead of descending the primary key and
-// fetching the row. A model's rows never change once it is written: the copy is loaded at the
-// first call that serves the model and kept until another model is active (model_id,
-// created_at and the catalog's oid identify the model, as for the serving cache) or a relcache
-// invalidation of movie_recs.assignments arrives (TRUNCATE, the extension dropped). Its size is
-// bounded by movie_recs.assignment_cache_size; above it (or with 0) each call reads the user's
-// row through the index. Plain PostgreSQL code.
+// fetching the row. A model's rows never change once it is written: the copy is loaded once the
+// backend has served the model a number of times through the index (a few per page of
+// movie_recs.assignments, about what loading the copy costs; see assignment_cache.cpp), and kept
+// until another model is active (model_id, created_at and the catalog's oid identify the model,
+// as for the serving cache) or a relcache invalidation of movie_recs.assignments arrives
+// (TRUNCATE, the extension dropped). Its size is bounded by movie_recs.assignment_cache_size;
+// above it (or with 0) each call reads the user's row through the index. Plain PostgreSQL code.
 #pragma once
 
 #include "pg/serving_reads.hpp"

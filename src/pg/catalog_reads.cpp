@@ -18,6 +18,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "nodes/tidbitmap.h"
 #include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -176,6 +177,37 @@ bool fetch_hinted(Relation models, ActiveModel* out) {
     return found;
 }
 
+// Copies a one-dimensional array of 4-byte elements without NULLs into cxt, as copy_array()
+// does, reading a short in-line array (a 1-byte header: at most 126 bytes, e.g. a stored soft
+// assignment) where it lies in the tuple instead of detoasting a copy first. Its contents are
+// those of the 4-byte-header form after the header, possibly unaligned: read with memcpy.
+bool read_small_array(Datum d, Oid elemtype, MemoryContext cxt, int* n, void** out) {
+    const struct varlena* v = reinterpret_cast<const struct varlena*>(DatumGetPointer(d));
+    // (A TOAST pointer has a 1-byte header too: detoasted by copy_array().)
+    if (VARATT_IS_EXTERNAL(v) || !VARATT_IS_SHORT(v)) return copy_array(d, elemtype, cxt, n, out);
+    const char* p = VARDATA_SHORT(v);
+    const std::size_t len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+    // ArrayType after vl_len_: ndim, dataoffset (0: no NULL bitmap), elemtype, dims, lbounds.
+    constexpr std::size_t kFields = sizeof(ArrayType) - VARHDRSZ;
+    int32 head[3];
+    if (len < kFields) return false;
+    memcpy(head, p, sizeof head);
+    const int ndim = head[0];
+    if (head[1] != 0 || static_cast<Oid>(head[2]) != elemtype || ndim < 0 || ndim > 1)
+        return false;
+    int32 count = 0;
+    if (ndim == 1) {
+        if (len < kFields + sizeof(int32)) return false;
+        memcpy(&count, p + kFields, sizeof count);
+    }
+    const std::size_t data = ARR_OVERHEAD_NONULLS(ndim) - VARHDRSZ;
+    if (count < 0 || len < data + sizeof(int32) * static_cast<std::size_t>(count)) return false;
+    *n = count;
+    *out = MemoryContextAlloc(cxt, sizeof(int32) * Max(count, 1));
+    memcpy(*out, p + data, sizeof(int32) * count);
+    return true;
+}
+
 }  // namespace
 
 void set_soft_assignment(Datum clusters, bool null_clusters, Datum weights, bool null_weights,
@@ -185,8 +217,8 @@ void set_soft_assignment(Datum clusters, bool null_clusters, Datum weights, bool
     int nw = 0;
     void* pc = nullptr;
     void* pw = nullptr;
-    if (!copy_array(clusters, INT4OID, cxt, &row->width, &pc) ||
-        !copy_array(weights, FLOAT4OID, cxt, &nw, &pw) || nw != row->width)
+    if (!read_small_array(clusters, INT4OID, cxt, &row->width, &pc) ||
+        !read_small_array(weights, FLOAT4OID, cxt, &nw, &pw) || nw != row->width)
         row->malformed = true;
     row->clusters = static_cast<int32*>(pc);
     row->weights = static_cast<float*>(pw);
@@ -269,29 +301,48 @@ bool scan_model_assignments(int64 model_id, bool catalog_0_1_0, AssignmentVisito
     Relation heap, pkey;
     ScanKeyData key;
     if (!open_assignments(&heap, &pkey, &key, model_id)) return false;
-    MemoryContext row_cxt = AllocSetContextCreate(CurrentMemoryContext, "movie_recs assignment row",
-                                                  ALLOCSET_SMALL_SIZES);
+    const AttrNumber a_model = catalog.a_model;
+    Snapshot snapshot = GetActiveSnapshot();
+    // A bitmap heap scan: the row pointers of the model from the primary key, then the heap pages
+    // in block order, each read and checked for visibility once for all its rows (an index scan
+    // reads and locks the page again for every row). A page the bitmap keeps lossy yields every
+    // row: the model id is checked on each.
+    TIDBitmap* tbm = tbm_create(work_mem * 1024L, nullptr);
+    IndexScanDesc index_scan = index_beginscan_bitmap(pkey, snapshot, 1);
+    index_rescan(index_scan, &key, 1, nullptr, 0);
+    index_getbitmap(index_scan, tbm);
+    index_endscan(index_scan);
+    TBMIterator* pages = tbm_begin_iterate(tbm);
+    TableScanDesc scan = table_beginscan_bm(heap, snapshot, 0, nullptr);
     TupleTableSlot* slot = table_slot_create(heap, nullptr);
-    IndexScanDesc scan = index_beginscan(heap, pkey, GetActiveSnapshot(), 1, 0);
-    index_rescan(scan, &key, 1, nullptr, 0);
+    MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext,
+                                                   "movie_recs assignment page",
+                                                   ALLOCSET_SMALL_SIZES);
     bool complete = true;
-    int64 rows = 0;
-    while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        if ((++rows & 4095) == 0) CHECK_FOR_INTERRUPTS();
-        MemoryContext saved = MemoryContextSwitchTo(row_cxt);
-        AssignmentRow row;
-        extract_assignment(slot, !catalog_0_1_0, row_cxt, &row);
-        MemoryContextSwitchTo(saved);
-        const bool more = visit(arg, row);
-        MemoryContextReset(row_cxt);
-        if (!more) {
-            complete = false;
-            break;
+    TBMIterateResult* page;
+    while (complete && (page = tbm_iterate(pages)) != nullptr) {
+        CHECK_FOR_INTERRUPTS();
+        if (!table_scan_bitmap_next_block(scan, page)) continue;
+        while (table_scan_bitmap_next_tuple(scan, page, slot)) {
+            bool null_model;
+            const Datum m = slot_getattr(slot, a_model, &null_model);
+            if (null_model || DatumGetInt64(m) != model_id) continue;
+            MemoryContext saved = MemoryContextSwitchTo(page_cxt);
+            AssignmentRow row;
+            extract_assignment(slot, !catalog_0_1_0, page_cxt, &row);
+            MemoryContextSwitchTo(saved);
+            if (!visit(arg, row)) {
+                complete = false;
+                break;
+            }
         }
+        MemoryContextReset(page_cxt);
     }
-    index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
-    MemoryContextDelete(row_cxt);
+    table_endscan(scan);
+    tbm_end_iterate(pages);
+    tbm_free(tbm);
+    MemoryContextDelete(page_cxt);
     close_assignments(heap, pkey);
     return complete;
 }

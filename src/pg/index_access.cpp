@@ -67,6 +67,14 @@ Relation open_chosen_index(const IndexChoice& choice, int64 value, ScanKey key) 
     return idx;
 }
 
+int64 integer_datum(Datum d, Oid type) {
+    switch (type) {
+        case INT2OID: return DatumGetInt16(d);
+        case INT4OID: return DatumGetInt32(d);
+        default: return DatumGetInt64(d);
+    }
+}
+
 bool copy_array(Datum d, Oid elemtype, MemoryContext cxt, int* n, void** out) {
     ArrayType* a = DatumGetArrayTypeP(d);
     if (ARR_ELEMTYPE(a) != elemtype || ARR_HASNULL(a) || ARR_NDIM(a) > 1) return false;

@@ -34,6 +34,9 @@ IndexChoice choose_equality_index(Relation heap, AttrNumber att, AttrNumber then
 // Opens the chosen index (AccessShareLock) and sets its scan key for `value`.
 Relation open_chosen_index(const IndexChoice& choice, int64 value, ScanKey key);
 
+// The value of a smallint, integer or bigint datum of that type.
+int64 integer_datum(Datum d, Oid type);
+
 // Copies a one-dimensional array of 4-byte elements without NULLs; false when it is not one.
 bool copy_array(Datum d, Oid elemtype, MemoryContext cxt, int* n, void** out);
 

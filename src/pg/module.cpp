@@ -19,6 +19,7 @@ namespace movie_recs::pg {
 
 int max_threads_setting = 0;
 bool progress_setting = false;
+bool leaf_reads_setting = true;
 int keep_models_setting = 0;
 
 namespace {
@@ -62,5 +63,11 @@ void _PG_init(void) {
         "whose assignments do not fit is served through the index. 0 keeps no copy.",
         &pg::assignment_cache_kb, pg::kAssignmentCacheDefaultKb, 0, pg::kMaxAssignmentCacheKb,
         PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "movie_recs.leaf_reads",
+        "Reads a user's ratings for recommend_movies() straight from the leaf pages of the index.",
+        "Applies to a B-tree on (user, movie[, rating]) outside serializable transactions. Off: "
+        "the same rows through the index access method, at more CPU per call.",
+        &pg::leaf_reads_setting, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("movie_recs");
 }

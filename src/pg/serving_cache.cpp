@@ -35,13 +35,14 @@ struct ModelRows {
     int64 popular_count;
     int64* popular_movie_ids;
     double* popular_scores;
-    // Fold-in: the stored centroids and the model's soft assignment parameters.
-    int64* centroid_offsets;  // k + 1
-    int64* centroid_movie_ids;
-    float* centroid_weights;
-    const char* user_vector;
-    int soft_clusters;
-    double temperature;
+};
+
+// The stored centroids of a model for the fold-in, in core cluster index order (plain arrays).
+struct CentroidRows {
+    int k;
+    int64* offsets;  // k + 1
+    int64* movie_ids;
+    float* weights;
 };
 
 
@@ -62,20 +63,27 @@ core::ServingModel* build_serving_model(const ModelRows& r) {
 
 void free_serving_model(core::ServingModel* m) noexcept { delete m; }
 
-core::FoldIn* build_fold_in(const ModelRows& r) {
+// The core::UserVector named by a model's user_vector column.
+int user_vector_kind(const char* name) {
     core::UserVector kind;
-    if (!core::parse_user_vector(r.user_vector, &kind))
+    if (!core::parse_user_vector(name, &kind))
         throw core::Error(core::ErrorKind::InvalidData,
                           std::string("the active movie_recs model has an unknown user_vector \"") +
-                              r.user_vector + "\"",
+                              name + "\"",
                           {}, "Run train_movie_clusters() again.");
+    return static_cast<int>(kind);
+}
+
+core::FoldIn* build_fold_in(const CentroidRows& r, int user_vector, int soft_clusters,
+                            double temperature) {
     std::vector<core::SparseCentroid> centroids(static_cast<std::size_t>(r.k));
     for (int c = 0; c < r.k; ++c) {
-        const int64 begin = r.centroid_offsets[c], end = r.centroid_offsets[c + 1];
-        centroids[c].movie_ids.assign(r.centroid_movie_ids + begin, r.centroid_movie_ids + end);
-        centroids[c].weights.assign(r.centroid_weights + begin, r.centroid_weights + end);
+        const int64 begin = r.offsets[c], end = r.offsets[c + 1];
+        centroids[c].movie_ids.assign(r.movie_ids + begin, r.movie_ids + end);
+        centroids[c].weights.assign(r.weights + begin, r.weights + end);
     }
-    return new core::FoldIn(centroids, kind, r.soft_clusters, r.temperature);
+    return new core::FoldIn(centroids, static_cast<core::UserVector>(user_vector), soft_clusters,
+                            temperature);
 }
 
 void free_fold_in(core::FoldIn* f) noexcept { delete f; }
@@ -207,10 +215,15 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
         r->popular_movie_ids[i] = DatumGetInt64(catalog_value(t, i, 1, model_id));
         r->popular_scores[i] = DatumGetFloat8(catalog_value(t, i, 2, model_id));
     }
+}
 
-    // In cluster_id order like r->cluster_ids: centroid c is core cluster index c.
-    t = query_model(
-        "SELECT movie_ids, weights FROM movie_recs.centroids WHERE model_id = $1"
+// Reads the stored centroids of a model into `r` (memory of the current SPI procedure), in
+// cluster_id order like cluster_ids (k, ascending, as the cache read them): centroid c is core
+// cluster index c.
+void read_centroids(int64 model_id, int k, const int32* cluster_ids, CentroidRows* r) {
+    r->k = k;
+    SPITupleTable* t = query_model(
+        "SELECT cluster_id, movie_ids, weights FROM movie_recs.centroids WHERE model_id = $1"
         " ORDER BY cluster_id",
         model_id);
     if (SPI_processed != static_cast<uint64>(k))
@@ -219,8 +232,10 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
     ArrayType** ids = static_cast<ArrayType**>(palloc(sizeof(ArrayType*) * k));
     ArrayType** ws = static_cast<ArrayType**>(palloc(sizeof(ArrayType*) * k));
     for (int c = 0; c < k; ++c) {
-        ids[c] = DatumGetArrayTypeP(catalog_value(t, c, 1, model_id));
-        ws[c] = DatumGetArrayTypeP(catalog_value(t, c, 2, model_id));
+        if (DatumGetInt32(catalog_value(t, c, 1, model_id)) != cluster_ids[c])
+            catalog_corrupt(model_id, "centroids do not match k");
+        ids[c] = DatumGetArrayTypeP(catalog_value(t, c, 2, model_id));
+        ws[c] = DatumGetArrayTypeP(catalog_value(t, c, 3, model_id));
         if (ARR_NDIM(ids[c]) > 1 || ARR_HASNULL(ids[c]) || ARR_HASNULL(ws[c]) ||
             ARR_ELEMTYPE(ids[c]) != INT8OID || ARR_ELEMTYPE(ws[c]) != FLOAT4OID ||
             ArrayGetNItems(ARR_NDIM(ids[c]), ARR_DIMS(ids[c])) !=
@@ -228,19 +243,29 @@ void read_model_rows(int64 model_id, int k, ModelRows* r) {
             catalog_corrupt(model_id, "malformed centroid");
         total += ArrayGetNItems(ARR_NDIM(ids[c]), ARR_DIMS(ids[c]));
     }
-    r->centroid_offsets = static_cast<int64*>(palloc0(sizeof(int64) * (k + 1)));
-    r->centroid_movie_ids =
+    r->offsets = static_cast<int64*>(palloc0(sizeof(int64) * (k + 1)));
+    r->movie_ids =
         static_cast<int64*>(palloc_extended(sizeof(int64) * Max(total, 1), MCXT_ALLOC_HUGE));
-    r->centroid_weights =
+    r->weights =
         static_cast<float*>(palloc_extended(sizeof(float) * Max(total, 1), MCXT_ALLOC_HUGE));
     for (int c = 0; c < k; ++c) {
         const int n = ArrayGetNItems(ARR_NDIM(ids[c]), ARR_DIMS(ids[c]));
-        r->centroid_offsets[c + 1] = r->centroid_offsets[c] + n;
-        memcpy(r->centroid_movie_ids + r->centroid_offsets[c], ARR_DATA_PTR(ids[c]),
-               sizeof(int64) * n);
-        memcpy(r->centroid_weights + r->centroid_offsets[c], ARR_DATA_PTR(ws[c]),
-               sizeof(float) * n);
+        r->offsets[c + 1] = r->offsets[c] + n;
+        memcpy(r->movie_ids + r->offsets[c], ARR_DATA_PTR(ids[c]), sizeof(int64) * n);
+        memcpy(r->weights + r->offsets[c], ARR_DATA_PTR(ws[c]), sizeof(float) * n);
     }
+}
+
+// Reads the cached model's centroids and builds its fold-in (into cache.fold_in).
+void load_fold_in() {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    CentroidRows rows;
+    read_centroids(cache.model_id, cache.k, cache.cluster_ids, &rows);
+    // May throw; the rows are freed with the SPI procedure's memory when the error ends it.
+    core::FoldIn* fold =
+        build_fold_in(rows, cache.user_vector, cache.soft_clusters, cache.temperature);
+    cache.fold_in.built = fold;
+    SPI_finish();
 }
 
 void invalidate_cache() {
@@ -253,9 +278,9 @@ void invalidate_cache() {
         free_serving_model(cache.model);
         cache.model = nullptr;
     }
-    if (cache.fold_in != nullptr) {
-        free_fold_in(cache.fold_in);
-        cache.fold_in = nullptr;
+    if (cache.fold_in.built != nullptr) {
+        free_fold_in(cache.fold_in.built);
+        cache.fold_in.built = nullptr;
     }
     if (cache.source != nullptr) {
         pfree(cache.source);
@@ -294,38 +319,32 @@ void load_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) 
     bool no_rating;
     Datum rating_datum = SPI_getbinval(t->vals[0], t->tupdesc, 5, &no_rating);
     const char* rating_column = no_rating ? nullptr : NameStr(*DatumGetName(rating_datum));
-    ModelRows rows;
-    rows.user_vector = TextDatumGetCString(catalog_value(t, 0, 6, model_id));
-    rows.soft_clusters = DatumGetInt32(catalog_value(t, 0, 7, model_id));
-    rows.temperature = DatumGetFloat8(catalog_value(t, 0, 8, model_id));
-    if (rows.soft_clusters < 1 || !(rows.temperature > 0))
+    const int user_vector = user_vector_kind(TextDatumGetCString(catalog_value(t, 0, 6, model_id)));
+    const int soft_clusters = DatumGetInt32(catalog_value(t, 0, 7, model_id));
+    const double temperature = DatumGetFloat8(catalog_value(t, 0, 8, model_id));
+    if (soft_clusters < 1 || !(temperature > 0))
         catalog_corrupt(model_id, "soft_clusters or temperature out of range");
     char* source = psprintf("%s.%s", schema, table);
 
     // The plan is kept only once everything else succeeded; until then an error frees it.
     SPIPlanPtr seen =
         prepare_seen_plan(schema, table, user_column, movie_column, rating_column, source);
+    ModelRows rows;
     read_model_rows(model_id, k, &rows);
     char* kept_source = MemoryContextStrdup(TopMemoryContext, source);
     int32* kept_ids = static_cast<int32*>(MemoryContextAlloc(TopMemoryContext, sizeof(int32) * k));
     memcpy(kept_ids, rows.cluster_ids, sizeof(int32) * k);
     core::ServingModel* model = build_serving_model(rows);  // may throw (leaks the two copies)
-    core::FoldIn* fold = nullptr;
-    try {
-        fold = build_fold_in(rows);
-    } catch (...) {
-        free_serving_model(model);
-        throw;
-    }
 
     if (SPI_keepplan(seen) != 0) {
         free_serving_model(model);
-        free_fold_in(fold);
         elog(ERROR, "SPI_keepplan failed");
     }
     cache.seen_plan = seen;
     cache.model = model;
-    cache.fold_in = fold;
+    cache.user_vector = user_vector;
+    cache.soft_clusters = soft_clusters;
+    cache.temperature = temperature;
     cache.source = kept_source;
     cache.cluster_ids = kept_ids;
     cache.source_schema = kept_name(schema);
@@ -355,5 +374,10 @@ void load_serving_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid,
 }
 
 void execute_seen_plan(int64 user_id) { run_seen_plan(user_id); }
+
+const core::FoldIn& LazyFoldIn::operator*() const {
+    if (cache.fold_in.built == nullptr) load_fold_in();
+    return *cache.fold_in.built;
+}
 
 }  // namespace movie_recs::pg

@@ -1,7 +1,9 @@
 // The per-backend cache of the active model's serving data: the cluster lists, prior weights and
 // popular list as a core::ServingModel, the centroids for fold-in as a core::FoldIn, the names of
 // the source relation the model was trained on, and a kept plan reading one user's ratings from
-// it. Loaded from the catalog (through SPI) when another model became active; shared by
+// it. Loaded from the catalog (through SPI) when another model became active, except the fold-in:
+// its centroids (the largest part) are read when a call first needs them, i.e. places a user the
+// model does not know or whose ratings changed, or asks for distances. Shared by
 // recommend_movies(), user_cluster() and materialize_recommendations() through serving.hpp.
 #pragma once
 
@@ -19,6 +21,17 @@ class ServingModel;
 
 namespace movie_recs::pg {
 
+// The fold-in of the cached model, built from the stored centroids at its first use. Plain data
+// (a null pointer until then).
+struct LazyFoldIn {
+    core::FoldIn* built;  // owned; NULL: not read yet
+    // The fold-in, read from the catalog first when needed (connects to SPI itself, nested in the
+    // caller's connection if any). Only while the cache holds the active model of the call's
+    // snapshot (after place_user()'s or load_active_serving()'s check). Raises XX001 when the
+    // stored centroids cannot be used, as loading the cache did before.
+    const core::FoldIn& operator*() const;
+};
+
 // The cached serving model of this backend. Plain static data: zero-initialised, no
 // constructors or destructors run at load or exit.
 struct ServingCache {
@@ -31,7 +44,12 @@ struct ServingCache {
     int k;
     int32* cluster_ids;         // k, ascending: the catalog's ids of core clusters 0..k-1
     core::ServingModel* model;  // owned
-    core::FoldIn* fold_in;      // owned
+    LazyFoldIn fold_in;
+    // For the fold-in, from the model's row: its user vector kind (core::UserVector) and soft
+    // assignment parameters.
+    int user_vector;
+    int soft_clusters;
+    double temperature;
     SPIPlanPtr seen_plan;       // kept: (movie, rating) of one user
     char* source;               // "schema.table", in TopMemoryContext
     // The names the source was trained with, for the direct read (in TopMemoryContext).

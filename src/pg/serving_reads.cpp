@@ -2,6 +2,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "pg/btree_read.hpp"
 #include "pg/index_access.hpp"
 #include "pg/serving_reads.hpp"
 
@@ -56,14 +57,6 @@ bool unchanged_since_lookup(Relation rel, Oid nsp, const char* table, const char
     return true;
 }
 
-int64 integer_value(Datum d, Oid type) {
-    switch (type) {
-        case INT2OID: return DatumGetInt16(d);
-        case INT4OID: return DatumGetInt32(d);
-        default: return DatumGetInt64(d);
-    }
-}
-
 bool is_integer(Oid t) { return t == INT2OID || t == INT4OID || t == INT8OID; }
 
 // A rating as ::float8 would give it (types accepted by is_integer() or float4/float8).
@@ -71,8 +64,32 @@ double rating_value(Datum d, Oid type) {
     switch (type) {
         case FLOAT4OID: return DatumGetFloat4(d);
         case FLOAT8OID: return DatumGetFloat8(d);
-        default: return static_cast<double>(integer_value(d, type));
+        default: return static_cast<double>(integer_datum(d, type));
     }
+}
+
+// The user's ratings as read_user_ratings() returns them, growing (palloc'd in the caller's
+// context).
+struct RatingsSink {
+    Oid movie_type, rating_type;
+    bool has_rating;  // false: every row counts as a rating of 1
+    int64 capacity, n;
+    int64* movies;
+    double* ratings;
+};
+
+void append_rating(void* to, Datum movie, Datum rating, bool null_rating) {
+    RatingsSink* s = static_cast<RatingsSink*>(to);
+    if (s->n == s->capacity) {
+        s->capacity *= 2;
+        s->movies = static_cast<int64*>(repalloc_huge(s->movies, sizeof(int64) * s->capacity));
+        s->ratings = static_cast<double*>(repalloc_huge(s->ratings, sizeof(double) * s->capacity));
+    }
+    s->movies[s->n] = integer_datum(movie, s->movie_type);
+    s->ratings[s->n] = !s->has_rating ? 1.0
+                       : null_rating  ? get_float8_nan()
+                                      : rating_value(rating, s->rating_type);
+    ++s->n;
 }
 
 // The source relation of the active model as read_user_ratings() resolved it, for the names it
@@ -208,55 +225,50 @@ bool read_user_ratings(const char* schema, const char* table, const char* user_c
     }
     ScanKeyData key;
     Relation index = open_chosen_index(source.index, user_id, &key);
-    const bool covering = source.covering;
-    int64 capacity = 256;
-    int64 n = 0;
-    int64* movies = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * capacity));
-    double* ratings = static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * capacity));
-    const auto append = [&](Datum movie, Datum rating, bool null_rating) {
-        if (n == capacity) {
-            capacity *= 2;
-            movies = static_cast<int64*>(repalloc_huge(movies, sizeof(int64) * capacity));
-            ratings = static_cast<double*>(repalloc_huge(ratings, sizeof(double) * capacity));
+    RatingsSink sink = {movie_type, rating_type, rating_column != nullptr, 256, 0, nullptr, nullptr};
+    sink.movies = static_cast<int64*>(MemoryContextAlloc(cxt, sizeof(int64) * sink.capacity));
+    sink.ratings = static_cast<double*>(MemoryContextAlloc(cxt, sizeof(double) * sink.capacity));
+    Snapshot snapshot = GetActiveSnapshot();
+    if (source.covering && btree_prefix_applies(index, columns, ncolumns, snapshot)) {
+        // The leaf pages read directly (btree_read.hpp).
+        read_btree_prefix(heap, index, user_id, source.user_type, columns, ncolumns, snapshot,
+                          append_rating, &sink);
+    } else {
+        // With the movie column (and the rating column, when there is one) as the index's next
+        // keys, pages all visible to every transaction are answered from the index alone (as an
+        // index-only scan does).
+        const bool covering = source.covering;
+        TupleTableSlot* slot = table_slot_create(heap, nullptr);
+        IndexScanDesc scan = index_beginscan(heap, index, snapshot, 1, 0);
+        scan->xs_want_itup = covering;
+        index_rescan(scan, &key, 1, nullptr, 0);
+        Buffer vm = InvalidBuffer;
+        ItemPointer tid;
+        while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != nullptr) {
+            bool null_movie, null_rating = true;
+            Datum movie, rating = (Datum)0;
+            if (covering && scan->xs_itup != nullptr &&
+                VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm)) {
+                movie = index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &null_movie);
+                if (rating_column != nullptr)
+                    rating = index_getattr(scan->xs_itup, 3, scan->xs_itupdesc, &null_rating);
+            } else {
+                if (!index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
+                movie = slot_getattr(slot, columns[1], &null_movie);
+                if (rating_column != nullptr)
+                    rating = slot_getattr(slot, columns[2], &null_rating);
+            }
+            if (!null_movie) append_rating(&sink, movie, rating, null_rating);
         }
-        movies[n] = integer_value(movie, movie_type);
-        ratings[n] = rating_column == nullptr ? 1.0
-                     : null_rating            ? get_float8_nan()
-                                              : rating_value(rating, rating_type);
-        ++n;
-    };
-    // With the movie column (and the rating column, when there is one) as the index's next keys,
-    // pages all visible to every transaction are answered from the index alone (as an index-only
-    // scan does).
-    TupleTableSlot* slot = table_slot_create(heap, nullptr);
-    IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
-    scan->xs_want_itup = covering;
-    index_rescan(scan, &key, 1, nullptr, 0);
-    Buffer vm = InvalidBuffer;
-    ItemPointer tid;
-    while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != nullptr) {
-        bool null_movie, null_rating = true;
-        Datum movie, rating = (Datum)0;
-        if (covering && scan->xs_itup != nullptr &&
-            VM_ALL_VISIBLE(heap, ItemPointerGetBlockNumber(tid), &vm)) {
-            movie = index_getattr(scan->xs_itup, 2, scan->xs_itupdesc, &null_movie);
-            if (rating_column != nullptr)
-                rating = index_getattr(scan->xs_itup, 3, scan->xs_itupdesc, &null_rating);
-        } else {
-            if (!index_fetch_heap(scan, slot)) continue;  // not visible to the snapshot
-            movie = slot_getattr(slot, columns[1], &null_movie);
-            if (rating_column != nullptr) rating = slot_getattr(slot, columns[2], &null_rating);
-        }
-        if (!null_movie) append(movie, rating, null_rating);
+        if (vm != InvalidBuffer) ReleaseBuffer(vm);
+        index_endscan(scan);
+        ExecDropSingleTupleTableSlot(slot);
     }
-    if (vm != InvalidBuffer) ReleaseBuffer(vm);
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
     index_close(index, NoLock);
     table_close(heap, NoLock);
-    result->count = n;
-    result->movies = movies;
-    result->ratings = ratings;
+    result->count = sink.n;
+    result->movies = sink.movies;
+    result->ratings = sink.ratings;
     return true;
 }
 

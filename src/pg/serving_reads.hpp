@@ -61,8 +61,8 @@ void set_soft_assignment(Datum clusters, bool null_clusters, Datum weights, bool
 bool read_user_assignment(int64 model_id, int64 user_id, bool catalog_0_1_0, MemoryContext cxt,
                           AssignmentRow* out);
 
-// Every row of model_id in movie_recs.assignments in user_id order, each handed to visit (its
-// arrays valid during the call only) until visit returns false. True when every row was visited.
+// Every row of model_id in movie_recs.assignments in no particular order (the heap's), each
+// handed to visit (its arrays valid during the call only) until visit returns false. True when every row was visited.
 // Only after a read_active_model() of the same call returned true.
 using AssignmentVisitor = bool (*)(void* arg, const AssignmentRow& row);
 bool scan_model_assignments(int64 model_id, bool catalog_0_1_0, AssignmentVisitor visit,

@@ -10,6 +10,10 @@ extern bool progress_setting;
 // movie_recs.keep_models: models kept after a training (0: all); see prune_models().
 extern int keep_models_setting;
 
+// movie_recs.leaf_reads: recommend_movies() reads a user's ratings from the index's leaf pages
+// (btree_read.hpp); off: through the index access method.
+extern bool leaf_reads_setting;
+
 // Threads to train with: movie_recs.max_threads, or max_parallel_maintenance_workers when it is
 // 0; at least 1.
 int training_threads();

@@ -2,13 +2,15 @@
 -- active model's stored assignments (setting movie_recs.assignment_cache_size): the answers are
 -- those of the index lookup, with the copy, without it (0) and when the model does not fit (then
 -- served through the index); another model activated in the session is served at the next call,
--- from its own copy, and so is the first one again after activate_model().
+-- from its own copy, and so is the first one again after activate_model(). (A backend serves a
+-- model through the index for its first few calls, 4 per page of movie_recs.assignments, before it
+-- loads the copy: each run of the 303 users below crosses from one to the other.)
 \set ON_ERROR_STOP 1
 
 BEGIN;
 CREATE EXTENSION movie_recs;
 
-SELECT plan(9);
+SELECT plan(12);
 
 CREATE TEMP TABLE demo AS SELECT * FROM movie_recs.load_demo_data(users => 300, movies => 150, seed => 5);
 CREATE TEMP TABLE m AS SELECT 'first'::text AS name, model_id AS id FROM train_movie_clusters(k => 4, seed => 1);
@@ -56,6 +58,27 @@ SELECT lives_ok(format('SELECT movie_recs.activate_model(%s)', (SELECT id FROM m
                 'the first model is activated again');
 SELECT results_eq('SELECT * FROM pg_temp.served() ORDER BY u, rank', 'SELECT * FROM first_copy ORDER BY u, rank',
                   'after activate_model() the first model''s answers come back');
+
+-- A soft assignment stored out of line (TOAST): user 2's repeated 120 times (600 entries, each
+-- weight divided by 120). Read into the copy and through the index alike.
+ALTER TABLE movie_recs.assignments ALTER soft_clusters SET STORAGE EXTERNAL,
+                                   ALTER soft_weights SET STORAGE EXTERNAL;
+UPDATE movie_recs.assignments a
+   SET soft_clusters = (SELECT array_agg(c ORDER BY r, o)
+                          FROM unnest(a.soft_clusters) WITH ORDINALITY AS x(c, o), generate_series(1, 120) r),
+       soft_weights = (SELECT array_agg(w / 120 ORDER BY r, o)
+                         FROM unnest(a.soft_weights) WITH ORDINALITY AS x(w, o), generate_series(1, 120) r)
+ WHERE model_id = (SELECT id FROM m WHERE name = 'first') AND user_id = 2;
+SELECT ok((SELECT pg_relation_size(reltoastrelid) > 0 FROM pg_class WHERE oid = 'movie_recs.assignments'::regclass),
+          'precondition: the long arrays are stored out of line');
+CREATE TEMP TABLE toasted_copy AS SELECT * FROM recommend_movies(2, 8);
+SET LOCAL movie_recs.assignment_cache_size = 0;
+CREATE TEMP TABLE toasted_index AS SELECT * FROM recommend_movies(2, 8);
+RESET movie_recs.assignment_cache_size;
+SELECT results_eq('SELECT * FROM toasted_copy', 'SELECT * FROM toasted_index',
+                  'an assignment stored out of line is read alike from the copy and through the index');
+SELECT is((SELECT array_agg(DISTINCT source) FROM toasted_copy), ARRAY['cluster'],
+          '... and serves the user as stored');
 
 SELECT * FROM finish();
 ROLLBACK;
