@@ -1,6 +1,9 @@
 #include "recommend.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 
 #include "errors.hpp"
@@ -13,9 +16,22 @@ namespace {
 // How far down each list the extra scores are prefetched.
 constexpr std::size_t kPrefetchAhead = 4;
 
+// A free slot of the seen set (zero, so that clearing the set is a memset).
+constexpr std::int64_t kFreeSlot = 0;
+
 bool better(const ScoredMovie& a, const ScoredMovie& b) {
     if (a.score != b.score) return a.score > b.score;
     return a.movie_id < b.movie_id;
+}
+
+// The smallest float not below x (NaN stays NaN).
+float float_at_least(double x) {
+    constexpr double kMax = std::numeric_limits<float>::max();
+    if (x > kMax) return std::numeric_limits<float>::infinity();
+    if (x < -kMax) return -std::numeric_limits<float>::max();
+    float f = static_cast<float>(x);
+    if (static_cast<double>(f) < x) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+    return f;
 }
 
 }  // namespace
@@ -66,6 +82,8 @@ ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
         popular_.push_back(at);
         max_popularity_ = std::max(max_popularity_, p.score);
     }
+    // Each list best first, and for each movie the clusters that list it with extra_c(m) (the
+    // random access of the threshold algorithm).
     lists_.resize(cluster_lists.size());
     std::vector<std::int64_t> count(ids_.size() + 1, 0);
     for (std::size_t c = 0; c < cluster_lists.size(); ++c) {
@@ -73,34 +91,33 @@ ServingModel::ServingModel(std::vector<std::vector<ScoredMovie>> cluster_lists,
         lists_[c].reserve(cluster_lists[c].size());
         for (const auto& s : cluster_lists[c]) {
             const auto at = index_.at(s.movie_id);
-            lists_[c].push_back({at, 0, 0, s.movie_id, s.score, popularity_[static_cast<std::size_t>(at)]});
+            lists_[c].push_back({s.movie_id, float_at_least(s.score), at});
             ++count[static_cast<std::size_t>(at) + 1];
         }
     }
-    // For each movie, the clusters that list it with extra_c(m) (the random access of the
-    // threshold algorithm); every list entry points at its movie's listings.
     for (std::size_t m = 0; m < ids_.size(); ++m) count[m + 1] += count[m];
     listing_offsets_ = count;
     listings_.resize(static_cast<std::size_t>(count.back()));
     for (std::size_t c = 0; c < lists_.size(); ++c)
-        for (const auto& e : lists_[c])
-            listings_[static_cast<std::size_t>(count[static_cast<std::size_t>(e.movie)]++)] = {
-                static_cast<std::int32_t>(c), e.score - prior_[c] * e.popularity};
-    for (auto& list : lists_)
-        for (auto& e : list) {
-            e.listings_begin = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie)]);
-            e.listings_end = static_cast<std::int32_t>(listing_offsets_[static_cast<std::size_t>(e.movie) + 1]);
+        for (const auto& s : cluster_lists[c]) {
+            const auto at = static_cast<std::size_t>(index_.at(s.movie_id));
+            listings_[static_cast<std::size_t>(count[at]++)] = {static_cast<std::int32_t>(c),
+                                                                s.score - prior_[c] * popularity_[at]};
         }
     const std::size_t k = lists_.size();
     if (k > 0 && ids_.size() <= max_dense_extras / k) {
-        dense_extra_.assign(ids_.size() * k, 0.0);
-        for (std::size_t m = 0; m < ids_.size(); ++m)
+        stride_ = k + 1;
+        dense_.assign(ids_.size() * stride_, 0.0);
+        for (std::size_t m = 0; m < ids_.size(); ++m) {
+            double* r = dense_.data() + m * stride_;
+            r[0] = popularity_[m];
             for (auto l = listing_offsets_[m]; l < listing_offsets_[m + 1]; ++l) {
                 const Listing& listing = listings_[static_cast<std::size_t>(l)];
-                dense_extra_[m * k + static_cast<std::size_t>(listing.cluster)] = listing.extra;
+                r[1 + static_cast<std::size_t>(listing.cluster)] = listing.extra;
             }
+        }
     }
-    mark_.assign(ids_.size(), 0);
+    mark_.assign((ids_.size() + 63) / 64, 0);
     position_.assign(lists_.size(), -1);
 }
 
@@ -109,34 +126,34 @@ ServingModel::ServingModel(const Model& m)
 
 // score(m) = sum_c w_c score_c(m) = prior_mix * popularity(m) + sum_c w_c extra_c(m), where
 // prior_mix = sum_c w_c prior_c and a movie missing from cluster c's list has extra_c = 0.
-double ServingModel::score_of(std::int32_t movie, std::int64_t listings_begin,
-                              std::int64_t listings_end, double popularity,
-                              const std::int32_t* clusters, const float* weights, int width,
-                              double prior_mix) const {
-    if (!dense_extra_.empty()) {
+double ServingModel::score_of(std::int32_t movie, const std::int32_t* clusters,
+                              const float* weights, int width, double prior_mix) const {
+    if (!dense_.empty()) {
         // The same sum in the same order, read from the movie's row of the dense table.
-        const double* row = dense_extra_.data() + static_cast<std::size_t>(movie) * lists_.size();
+        const double* r = row(movie);
+        const double* extra = r + 1;
         double acc = 0;
         for (int i = 0; i < width; ++i) {
-            const double extra = row[clusters[i]];
-            if (extra != 0) acc += static_cast<double>(weights[i]) * extra;
+            const double e = extra[clusters[i]];
+            if (e != 0) acc += static_cast<double>(weights[i]) * e;
         }
-        return prior_mix * popularity + acc;
+        return prior_mix * r[0] + acc;
     }
     // extra_c(m) of the user's clusters, picked from the movie's listings in one pass, then
     // summed in the order of the user's clusters.
+    const auto m = static_cast<std::size_t>(movie);
     for (int i = 0; i < width; ++i) extra_by_position_[static_cast<std::size_t>(i)] = 0;
-    for (std::int64_t l = listings_begin; l < listings_end; ++l) {
+    for (std::int64_t l = listing_offsets_[m]; l < listing_offsets_[m + 1]; ++l) {
         const Listing& listing = listings_[static_cast<std::size_t>(l)];
         const std::int32_t at = position_[static_cast<std::size_t>(listing.cluster)];
         if (at >= 0) extra_by_position_[static_cast<std::size_t>(at)] = listing.extra;
     }
     double acc = 0;
     for (int i = 0; i < width; ++i) {
-        const double extra = extra_by_position_[static_cast<std::size_t>(i)];
-        if (extra != 0) acc += static_cast<double>(weights[i]) * extra;
+        const double e = extra_by_position_[static_cast<std::size_t>(i)];
+        if (e != 0) acc += static_cast<double>(weights[i]) * e;
     }
-    return prior_mix * popularity + acc;
+    return prior_mix * popularity_[m] + acc;
 }
 
 std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, const float* weights,
@@ -152,26 +169,34 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
                         {}, "Please report a bug.");
     std::vector<ScoredMovie> out;
     if (n == 0) return out;
-    // The seen ids in a small open-addressing set (mask + 1 slots, at most half full).
+    // The seen ids in a small open-addressing set (mask + 1 slots, at most two thirds full).
     std::size_t slots = 16;
-    while (slots < 2 * seen.size() + 1) slots *= 2;
+    while (slots < seen.size() + seen.size() / 2 + 1) slots *= 2;
     const std::size_t mask = slots - 1;
-    seen_ids_.assign(slots, 0);
-    seen_used_.assign(slots, 0);
+    if (seen_ids_.size() < slots) seen_ids_.resize(slots);
+    std::memset(seen_ids_.data(), 0, slots * sizeof(std::int64_t));  // all kFreeSlot
+    bool seen_free_slot_id = false;  // kFreeSlot itself is seen
     const auto slot_of = [&](std::int64_t id) {
         std::uint64_t h = static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL;
         return static_cast<std::size_t>(h >> 32) & mask;
     };
     for (auto id : seen) {
+        if (id == kFreeSlot) {
+            seen_free_slot_id = true;
+            continue;
+        }
         std::size_t at = slot_of(id);
-        while (seen_used_[at] && seen_ids_[at] != id) at = (at + 1) & mask;
+        while (seen_ids_[at] != kFreeSlot && seen_ids_[at] != id) at = (at + 1) & mask;
         seen_ids_[at] = id;
-        seen_used_[at] = 1;
     }
     const auto is_seen = [&](std::int64_t id) {
-        for (std::size_t at = slot_of(id); seen_used_[at]; at = (at + 1) & mask)
+        if (id == kFreeSlot) return seen_free_slot_id;
+        for (std::size_t at = slot_of(id); seen_ids_[at] != kFreeSlot; at = (at + 1) & mask)
             if (seen_ids_[at] == id) return true;
         return false;
+    };
+    const auto marked = [this](std::int32_t movie) {
+        return ((mark_[static_cast<std::size_t>(movie) >> 6] >> (movie & 63)) & 1) != 0;
     };
     for (int i = 0; i < width; ++i)
         position_[static_cast<std::size_t>(clusters[i])] = static_cast<std::int32_t>(i);
@@ -185,16 +210,13 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     best_.clear();
     touched_.clear();
     // Scores an unseen movie met for the first time and keeps it if it is among the n best.
-    const auto consider = [&](std::int32_t movie, std::int64_t id, std::int64_t listings_begin,
-                              std::int64_t listings_end, double popularity) {
-        const auto at = static_cast<std::size_t>(movie);
-        if (mark_[at] != 0) return;
-        mark_[at] = 1;
+    const auto consider = [&](std::int32_t movie, std::int64_t id) {
+        if (marked(movie)) return;
+        mark_[static_cast<std::size_t>(movie) >> 6] |= std::uint64_t{1} << (movie & 63);
         touched_.push_back(movie);
         if (is_seen(id)) return;
-        const ScoredMovie s{id, width > 0 ? score_of(movie, listings_begin, listings_end, popularity,
-                                                     clusters, weights, width, prior_mix)
-                                          : popularity};
+        const ScoredMovie s{id, width > 0 ? score_of(movie, clusters, weights, width, prior_mix)
+                                          : popularity_[static_cast<std::size_t>(movie)]};
         if (static_cast<int>(best_.size()) < n) {
             best_.push_back(s);
             std::push_heap(best_.begin(), best_.end(), better);
@@ -211,13 +233,12 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     // the highest popularity). Stop once the n-th best is above that.
     // The extra scores of movies a few places further down each list are fetched into the cache
     // ahead of their use (a call runs cold: other backends share the cores between calls).
-    const std::size_t row_bytes = lists_.size() * sizeof(double);
+    const std::size_t row_bytes = stride_ * sizeof(double);
     const auto prefetch = [&](const std::vector<Entry>& list, std::size_t at) {
-        if (dense_extra_.empty() || at >= list.size()) return;
-        const char* row = reinterpret_cast<const char*>(
-            dense_extra_.data() + static_cast<std::size_t>(list[at].movie) * lists_.size());
-        for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(row + b);
-        __builtin_prefetch(row + row_bytes - 1);
+        if (dense_.empty() || at >= list.size()) return;
+        const char* r = reinterpret_cast<const char*>(row(list[at].movie));
+        for (std::size_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(r + b);
+        __builtin_prefetch(r + row_bytes - 1);
     };
     for (int i = 0; i < width; ++i)
         for (std::size_t at = 0; at < kPrefetchAhead; ++at)
@@ -230,14 +251,12 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
         for (int i = 0; i < width; ++i) {
             const auto& list = lists_[static_cast<std::size_t>(clusters[i])];
             std::size_t& at = cursor_[static_cast<std::size_t>(i)];
-            while (at < list.size() && (mark_[static_cast<std::size_t>(list[at].movie)] != 0 ||
-                                        is_seen(list[at].id)))
+            while (at < list.size() && (marked(list[at].movie) || is_seen(list[at].id)))
                 prefetch(list, ++at + kPrefetchAhead);
             const double w = static_cast<double>(weights[i]);
             if (at < list.size()) {
-                threshold += w * list[at].score;
-                const Entry& e = list[at];
-                consider(e.movie, e.id, e.listings_begin, e.listings_end, e.popularity);
+                threshold += w * static_cast<double>(list[at].bound);
+                consider(list[at].movie, list[at].id);
                 any = true;
             } else {
                 threshold += w * prior_[static_cast<std::size_t>(clusters[i])] * max_popularity_;
@@ -251,11 +270,10 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     if (!complete)
         for (auto p : popular_) {
             if (width == 0 && static_cast<int>(best_.size()) == n) break;  // in score order
-            const auto at = static_cast<std::size_t>(p);
-            consider(p, ids_[at], listing_offsets_[at], listing_offsets_[at + 1], popularity_[at]);
+            consider(p, ids_[static_cast<std::size_t>(p)]);
         }
 
-    for (auto t : touched_) mark_[static_cast<std::size_t>(t)] = 0;
+    for (auto t : touched_) mark_[static_cast<std::size_t>(t) >> 6] = 0;
     for (int i = 0; i < width; ++i) position_[static_cast<std::size_t>(clusters[i])] = -1;
     out.assign(best_.begin(), best_.end());
     std::sort(out.begin(), out.end(), better);

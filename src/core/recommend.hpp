@@ -39,21 +39,22 @@ public:
                                        int width, std::vector<std::int64_t> seen, int n) const;
 
 private:
+    // A list entry: what reading down a list needs, 16 bytes (four to a cache line).
     struct Entry {
-        std::int32_t movie;           // dense index into ids_
-        std::int32_t listings_begin;  // the movie's listings: [begin, end) of listings_
-        std::int32_t listings_end;
-        std::int64_t id;              // ids_[movie]
-        double score;                 // score_c(m): the list is sorted by it, best first
-        double popularity;            // popularity(m)
+        std::int64_t id;     // ids_[movie]
+        float bound;         // score_c(m) rounded up to float: the list is sorted by score_c(m),
+                             // best first, and the threshold only needs an upper bound
+        std::int32_t movie;  // dense index into ids_
     };
     struct Listing {
         std::int32_t cluster;
         double extra;
     };
-    double score_of(std::int32_t movie, std::int64_t listings_begin, std::int64_t listings_end,
-                    double popularity, const std::int32_t* clusters, const float* weights,
+    double score_of(std::int32_t movie, const std::int32_t* clusters, const float* weights,
                     int width, double prior_mix) const;
+    const double* row(std::int32_t movie) const {
+        return dense_.data() + static_cast<std::size_t>(movie) * stride_;
+    }
 
     std::vector<std::int64_t> ids_;                       // every movie the model lists
     std::unordered_map<std::int64_t, std::int32_t> index_;  // movie id -> dense index
@@ -62,19 +63,21 @@ private:
     std::vector<std::vector<Entry>> lists_;               // per cluster, best first
     std::vector<std::int64_t> listing_offsets_;           // per dense index, into listings_
     std::vector<Listing> listings_;                       // the clusters listing each movie
-    // extra_c(m) at [m * k + c] (0 where c does not list m), when small enough; else empty.
-    std::vector<double> dense_extra_;
+    // When small enough, per movie a row of stride_ = k + 1 doubles: popularity(m), then
+    // extra_c(m) of every cluster c (0 where c does not list m); else empty.
+    std::vector<double> dense_;
+    std::size_t stride_ = 0;
     std::vector<double> prior_;
     std::vector<std::int32_t> popular_;                   // dense indexes, most popular first
     // Scratch, all zero between calls.
-    mutable std::vector<std::uint8_t> mark_;  // 1: the movie was considered in this call
+    mutable std::vector<std::uint64_t> mark_;  // bit per movie: considered in this call
     mutable std::vector<std::int32_t> touched_;
     mutable std::vector<ScoredMovie> best_;
     mutable std::vector<std::size_t> cursor_;  // per list of the user: next position to read
     mutable std::vector<std::int32_t> position_;  // per cluster: its place in the user's, or -1
     mutable std::vector<double> extra_by_position_;
-    mutable std::vector<std::int64_t> seen_ids_;  // open-addressing set of the seen ids
-    mutable std::vector<std::uint8_t> seen_used_;
+    // Open-addressing set of the seen ids (0 marks a free slot).
+    mutable std::vector<std::int64_t> seen_ids_;
 };
 
 }  // namespace movie_recs::core

@@ -18,6 +18,7 @@
 #include "core/errors.hpp"
 #include "core/model.hpp"
 #include "core/rating_matrix.hpp"
+#include "generated_ratings.hpp"
 
 using namespace movie_recs::core;
 
@@ -78,13 +79,7 @@ int main(int argc, char** argv) {
     params.kmeans.seed = static_cast<std::uint64_t>(arg_int(argc, argv, "--seed", 42));
 
     // The same rows as movie_recs_generate --ratings N (its defaults).
-    DemoParams demo;
-    const double scale = static_cast<double>(ratings) / 25e6;
-    const long long users = std::max(1LL, std::llround(162000 * scale));
-    demo.movies = std::max(16LL, std::llround(59000 * scale));
-    demo.mean_ratings_per_user = static_cast<double>(ratings) / static_cast<double>(users);
-    demo.users = std::min<std::int64_t>(kMaxDemoUsers, users * 4 + 1000);
-    if (demo.movies < demo.taste_groups) demo.taste_groups = static_cast<int>(demo.movies);
+    const DemoParams demo = movie_recs::tools::generated_ratings_params(ratings);
 
     try {
         auto t = Clock::now();
