@@ -313,7 +313,11 @@ bool scan_model_assignments(int64 model_id, bool catalog_0_1_0, AssignmentVisito
     index_getbitmap(index_scan, tbm);
     index_endscan(index_scan);
     TBMIterator* pages = tbm_begin_iterate(tbm);
+#if PG_VERSION_NUM >= 170000  // need_tuple: the rows are read, not only counted
+    TableScanDesc scan = table_beginscan_bm(heap, snapshot, 0, nullptr, true);
+#else
     TableScanDesc scan = table_beginscan_bm(heap, snapshot, 0, nullptr);
+#endif
     TupleTableSlot* slot = table_slot_create(heap, nullptr);
     MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext,
                                                    "movie_recs assignment page",
