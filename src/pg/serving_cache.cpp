@@ -17,6 +17,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 }
 
 namespace movie_recs::pg {
@@ -257,7 +258,12 @@ void read_centroids(int64 model_id, int k, const int32* cluster_ids, CentroidRow
 }
 
 // Reads the cached model's centroids and builds its fold-in (into cache.fold_in).
+// The query runs with search_path = pg_catalog, pg_temp: recommend_movies(), which may get here,
+// carries no SET clause (recommend.cpp); restored here, or by the abort on an error.
 void load_fold_in() {
+    const int guc_level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     CentroidRows rows;
     read_centroids(cache.model_id, cache.k, cache.cluster_ids, &rows);
@@ -266,6 +272,7 @@ void load_fold_in() {
         build_fold_in(rows, cache.user_vector, cache.soft_clusters, cache.temperature);
     cache.fold_in.built = fold;
     SPI_finish();
+    AtEOXact_GUC(true, guc_level);
 }
 
 void invalidate_cache() {

@@ -277,6 +277,8 @@ SELECT lives_ok($$SELECT * FROM train_movie_clusters('public.tiny_ratings', k =>
                 'another model trained (this backend has not loaded it yet)');
 ALTER TABLE public.tiny_ratings ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY all_rows ON public.tiny_ratings USING (true);
+-- User 1 rates one more movie: folded in, which reads the model's centroids (a query).
+INSERT INTO public.tiny_ratings SELECT 1, max(movie_id) + 1, 4 FROM public.tiny_ratings;
 SET LOCAL search_path = evil, pg_catalog, public;
 SELECT is((SELECT 1::bigint = 1::bigint), false, 'the hostile operator is the one the path finds');
 CREATE TEMP TABLE recs_hostile AS SELECT u, r.* FROM generate_series(1, 12) u, recommend_movies(u, 3) r;
