@@ -41,7 +41,6 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -134,9 +133,7 @@ struct SpiUse {
 
 void connect_spi(SpiUse* spi) {
     if (spi->connected) return;
-    spi->guc_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    spi->guc_level = set_catalog_search_path();
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     spi->connected = true;
 }
@@ -144,7 +141,7 @@ void connect_spi(SpiUse* spi) {
 void finish_spi(SpiUse* spi) {
     if (!spi->connected) return;
     SPI_finish();
-    AtEOXact_GUC(true, spi->guc_level);
+    restore_search_path(spi->guc_level);
     spi->connected = false;
 }
 

@@ -258,12 +258,8 @@ void read_centroids(int64 model_id, int k, const int32* cluster_ids, CentroidRow
 }
 
 // Reads the cached model's centroids and builds its fold-in (into cache.fold_in).
-// The query runs with search_path = pg_catalog, pg_temp: recommend_movies(), which may get here,
-// carries no SET clause (recommend.cpp); restored here, or by the abort on an error.
 void load_fold_in() {
-    const int guc_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-                            GUC_ACTION_SAVE, true, 0, false);
+    const int guc_level = set_catalog_search_path();  // recommend_movies() may get here
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     CentroidRows rows;
     read_centroids(cache.model_id, cache.k, cache.cluster_ids, &rows);
@@ -272,7 +268,7 @@ void load_fold_in() {
         build_fold_in(rows, cache.user_vector, cache.soft_clusters, cache.temperature);
     cache.fold_in.built = fold;
     SPI_finish();
-    AtEOXact_GUC(true, guc_level);
+    restore_search_path(guc_level);
 }
 
 void invalidate_cache() {
@@ -379,6 +375,15 @@ bool serving_cache_holds(int64 model_id, TimestampTz created_at, Oid catalog_oid
 void load_serving_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid, int k) {
     load_cache(model_id, created_at, catalog_oid, k);
 }
+
+int set_catalog_search_path() {
+    const int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    return level;
+}
+
+void restore_search_path(int level) { AtEOXact_GUC(true, level); }
 
 void execute_seen_plan(int64 user_id) { run_seen_plan(user_id); }
 

@@ -74,4 +74,10 @@ void load_serving_cache(int64 model_id, TimestampTz created_at, Oid catalog_oid,
 // connected); an error meaning the relation changed since training gets a hint to retrain.
 void execute_seen_plan(int64 user_id);
 
+// recommend_movies() carries no SET search_path clause: every query it runs through SPI runs
+// between these two, with search_path = pg_catalog, pg_temp (restored by the second, or by the
+// abort of the transaction on an error). Returns the GUC nest level to restore.
+int set_catalog_search_path();
+void restore_search_path(int level);
+
 }  // namespace movie_recs::pg
