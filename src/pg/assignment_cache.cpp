@@ -145,13 +145,17 @@ bool build_slots(uint64 nslots) {
     return true;
 }
 
-// Loading the copy costs about as much CPU as a few lookups through the index per page of
-// movie_recs.assignments (at MovieLens-25M scale about 22 us per page, 70 ms in all, against a
-// few us per lookup). So a backend serves a newly active model through the index first and loads
-// the copy once it has done kLookupsPerPage lookups per page of the table: a rent-or-buy rule,
-// within a small factor of the cheaper choice whether the backend ends soon (a short-lived
-// connection never pays for the copy) or serves for long (then the copy pays back).
-constexpr int64 kLookupsPerPage = 4;
+// Loading the copy costs about as much CPU as one lookup through the index per page of
+// movie_recs.assignments. Measured at MovieLens-25M scale (162k users, 3114 pages), one backend on
+// an idle server: loading 48-51 ms; a call 63.5 us with the lookup through the index against
+// 49.8 us from the copy, so 13.7 us per lookup, and 48 ms pay for ~3500 lookups (1.1 per page).
+// Under load (16 clients, 2 cores) a lookup costs more (cache misses: pgbench went from ~10.5k to
+// ~15.5k transactions/s once the backends had their copies). So a backend serves a newly active
+// model through the index first and loads the copy once it has done kLookupsPerPage lookups per
+// page of the table: a rent-or-buy rule, within a factor of about two of the cheaper choice
+// whether the backend ends soon (a short-lived connection never pays for the copy) or serves for
+// long (then the copy pays back).
+constexpr int64 kLookupsPerPage = 1;
 
 int64 lookups_before_copy(Oid assignments) {
     Relation rel = try_table_open(assignments, AccessShareLock);

@@ -372,8 +372,12 @@ MOVIE_RECS_FUNCTION(recommend_movies) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("n must be between 0 and %d",
                                movie_recs::core::kMaxRecommendations)));
-    InitMaterializedSRF(fcinfo, 0);
+    // The row type the executor expects (it has built it already, for a call in FROM or in the
+    // select list): taken as it is rather than built again from the catalog at every call.
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    const bool expected = rsinfo != nullptr && IsA(rsinfo, ReturnSetInfo) &&
+                          rsinfo->expectedDesc != nullptr;
+    InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
     MemoryContext cxt = CurrentMemoryContext;
 
     // Declared by the 0.1.0 script (a 0.1.0 catalog, before ALTER EXTENSION ... UPDATE), the

@@ -3,7 +3,7 @@
 -- those of the index lookup, with the copy, without it (0) and when the model does not fit (then
 -- served through the index); another model activated in the session is served at the next call,
 -- from its own copy, and so is the first one again after activate_model(). (A backend serves a
--- model through the index for its first few calls, 4 per page of movie_recs.assignments, before it
+-- model through the index for its first few calls, 1 per page of movie_recs.assignments, before it
 -- loads the copy: each run of the 303 users below crosses from one to the other.)
 \set ON_ERROR_STOP 1
 
