@@ -115,4 +115,4 @@ check "after the restores recommend_movies() gives the same answers as before (5
     equal "$(answers "$db" 50)" "$answers_before"
 check "after the restores train_movie_clusters() succeeds" \
     equal "$(q -d "$db" -c "SELECT k FROM train_movie_clusters(k => 5, max_iterations => 3)")" 5
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

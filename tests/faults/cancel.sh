@@ -114,4 +114,4 @@ stopped_training statement_timeout \
 trains_again statement_timeout
 
 session_end
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

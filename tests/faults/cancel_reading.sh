@@ -152,4 +152,4 @@ stopped_while_reading statement_timeout "$view_rows"
 
 session_end
 no_crash
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

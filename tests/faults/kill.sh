@@ -44,4 +44,4 @@ check "it serves the same recommendations as before (300 users)" \
     equal "$(answers "$db" 300)" "$answers_before"
 check "a training after recovery succeeds (the training lock was released)" \
     equal "$(q -d "$db" -c "SELECT k FROM train_movie_clusters(k => 5, max_iterations => 3, activate => false)")" 5
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

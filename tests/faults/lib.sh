@@ -5,19 +5,9 @@
 # PGTMP_DIR, PGTMP_DATA, PGTMP_LOG and PG_BIN are exported, and database $FAULTS_DB holds the
 # demo ratings and an active model.
 
-FAULTS_FAILED=0
-
-# check DESCRIPTION COMMAND...: one "ok"/"not ok" line.
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok - $what"
-    else
-        echo "not ok - $what"
-        FAULTS_FAILED=$((FAULTS_FAILED + 1))
-    fi
-}
+# check DESCRIPTION COMMAND...: one "ok"/"not ok" line (failures counted in CHECKS_FAILED).
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 
 # equal GOT EXPECTED: true when equal; otherwise says what differed.
 equal() {

@@ -40,4 +40,4 @@ setting=$(section estimate | sed -n "s/^HINT: .*SET maintenance_work_mem = '\([0
 echo "the estimate's hint suggests $setting"
 check "with maintenance_work_mem = '$setting' (the hint's amount) the training succeeds" \
     equal "$(q -d "$db" -c "SET maintenance_work_mem = '$setting'" -c "SELECT k FROM train_movie_clusters(k => 200, max_iterations => 3, activate => false)")" 200
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

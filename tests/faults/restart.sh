@@ -69,4 +69,4 @@ check "after the restart: every client's calls succeed ($CLIENTS clients x 50, 0
 check "after the restart: the same model ($model) serves the same answers" \
     equal "$(q -d "$db" -c "SELECT count(*) FROM faults_expected e, LATERAL (SELECT array_agg(r.movie_id ORDER BY r.rank) AS m, array_agg(r.score ORDER BY r.rank) AS s FROM recommend_movies(e.user_id, 10) r) x WHERE e.model_id = $model AND (x.m, x.s) = (e.movie_ids, e.scores)")" "$USERS"
 q -d "$db" -c "DROP TABLE faults_expected"
-exit $((FAULTS_FAILED != 0))
+exit $((CHECKS_FAILED != 0))

@@ -12,17 +12,8 @@ set -uo pipefail
 
 db=movie_recs_leaf_reads_test
 seconds=${LEAF_READS_SECONDS:-20}
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok - $what"
-    else
-        echo "not ok - $what"
-        failed=1
-    fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
@@ -103,4 +94,4 @@ check "the leaf read and the index scan agreed in every check ($differing differ
 after=$(sql -c "SELECT pg_relation_size('ratings_user_movie_rating') / 8192")
 check "the index grew from $before to $after pages while the checkers read it" \
     test "${after:-0}" -gt "${before:-0}" -a "${grown:-0}" -gt 1000
-exit "$failed"
+exit $((CHECKS_FAILED != 0))

@@ -7,17 +7,8 @@
 set -uo pipefail
 
 db=movie_recs_progress_test
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok - $what"
-    else
-        echo "not ok - $what"
-        failed=1
-    fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 session() { psql -X -q -At -d "$db"; }  # reads statements from stdin, goes on after errors
 
@@ -83,4 +74,4 @@ check "once it is done, pg_stat_activity shows its statement, not its progress" 
     test "$(sql -c "SELECT query FROM pg_stat_activity WHERE application_name = 'movie_recs_progress_3'")" == "$statement"
 echo '\q' >&"${SESSION3[1]}"
 rm -f "$out"
-exit "$failed"
+exit $((CHECKS_FAILED != 0))
