@@ -157,7 +157,8 @@ double ServingModel::score_of(std::int32_t movie, const std::int32_t* clusters,
 }
 
 std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, const float* weights,
-                                                 int width, std::vector<std::int64_t> seen,
+                                                 int width, const std::int64_t* seen,
+                                                 std::size_t nseen,
                                                  int n) const {
     if (n < 0 || n > kMaxRecommendations)
         throw Error(ErrorKind::InvalidParameter,
@@ -171,7 +172,7 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
     if (n == 0) return out;
     // The seen ids in a small open-addressing set (mask + 1 slots, at most two thirds full).
     std::size_t slots = 16;
-    while (slots < seen.size() + seen.size() / 2 + 1) slots *= 2;
+    while (slots < nseen + nseen / 2 + 1) slots *= 2;
     const std::size_t mask = slots - 1;
     if (seen_ids_.size() < slots) seen_ids_.resize(slots);
     std::memset(seen_ids_.data(), 0, slots * sizeof(std::int64_t));  // all kFreeSlot
@@ -180,7 +181,8 @@ std::vector<ScoredMovie> ServingModel::recommend(const std::int32_t* clusters, c
         std::uint64_t h = static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL;
         return static_cast<std::size_t>(h >> 32) & mask;
     };
-    for (auto id : seen) {
+    for (std::size_t i = 0; i < nseen; ++i) {
+        const std::int64_t id = seen[i];
         if (id == kFreeSlot) {
             seen_free_slot_id = true;
             continue;

@@ -35,8 +35,15 @@ public:
     // assignment (width entries); width 0 means an unknown user, who gets the most popular movies.
     // Ranked by score descending, ties by movie_id ascending. Fewer than n rows when the model
     // knows fewer unseen movies.
+    // seen: nseen ids, read during the call only.
     std::vector<ScoredMovie> recommend(const std::int32_t* clusters, const float* weights,
-                                       int width, std::vector<std::int64_t> seen, int n) const;
+                                       int width, const std::int64_t* seen, std::size_t nseen,
+                                       int n) const;
+    std::vector<ScoredMovie> recommend(const std::int32_t* clusters, const float* weights,
+                                       int width, const std::vector<std::int64_t>& seen,
+                                       int n) const {
+        return recommend(clusters, weights, width, seen.data(), seen.size(), n);
+    }
 
 private:
     // A list entry: what reading down a list needs, 16 bytes (four to a cache line).

@@ -108,9 +108,9 @@ int64 fingerprint_of(const int64* ids, int64 n) {
 int recommend_into(const core::ServingModel& model, const int32* clusters, const float* weights,
                    int width, const int64* seen, int64 nseen, int n, MemoryContext cxt,
                    int64** ids, double** scores) {
-    std::vector<std::int64_t> seen_ids(seen, seen + nseen);
     std::vector<core::ScoredMovie> top =
-        model.recommend(clusters, weights, width, std::move(seen_ids), n);
+        model.recommend(clusters, weights, width, reinterpret_cast<const std::int64_t*>(seen),
+                        static_cast<std::size_t>(nseen), n);
     *ids = alloc_array<int64>(cxt, top.size());
     *scores = alloc_array<double>(cxt, top.size());
     for (std::size_t i = 0; i < top.size(); ++i) {
